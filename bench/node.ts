@@ -1,0 +1,40 @@
+// Node benchmark runner: `npm run bench -- <name|all> [--key=value ...]` prints one JSON line per
+// result on stdout (progress and notes go to stderr). Built into dist/bench.js by `vite build`.
+import { createNodeGpu, releaseNodeGpu } from '../src/node/device.ts';
+import { benches } from './registry.ts';
+import type { BenchOptions } from './types.ts';
+
+async function main(argv: string[]): Promise<void> {
+  const names = argv.filter((a) => !a.startsWith('--'));
+  const opts: BenchOptions = {};
+  for (const a of argv.filter((x) => x.startsWith('--'))) {
+    const [k, v = 'true'] = a.slice(2).split('=');
+    opts[k!] = v;
+  }
+  if (!names.length || names.includes('help')) {
+    console.error(`usage: npm run bench -- <${Object.keys(benches).sort().join('|')}|all> [--key=value ...]`);
+    for (const b of Object.values(benches)) console.error(`  ${b.name}: ${b.description}`);
+    process.exitCode = names.length ? 0 : 2;
+    return;
+  }
+  const selected = names.includes('all') ? Object.values(benches) : names.map((n) => benches[n] ?? fail(n));
+  const gpu = await createNodeGpu();
+  console.error(`adapter: ${gpu.adapter.key} (${gpu.adapter.description || gpu.adapter.vendor})`);
+  try {
+    for (const b of selected)
+      await b.run(gpu, opts, (r) => console.log(JSON.stringify({ ...r, adapter: r.adapter ?? gpu.adapter.key, runtime: 'node' })));
+  } finally {
+    await gpu.done().catch(() => {});
+    gpu.destroy();
+    releaseNodeGpu();
+  }
+}
+
+function fail(name: string): never {
+  throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).sort().join(', ')}`);
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

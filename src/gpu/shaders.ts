@@ -1,0 +1,21 @@
+// Every shaders/*.wgsl file, as text, keyed by its stem ("matmul" for shaders/matmul.wgsl).
+// Vite inlines them at build time, so the core bundle carries its kernels and needs no file access.
+import { ShaderError } from './errors.ts';
+
+const files = import.meta.glob('../../shaders/*.wgsl', { query: '?raw', import: 'default', eager: true }) as Record<
+  string,
+  string
+>;
+
+const byStem = new Map<string, string>();
+for (const [path, text] of Object.entries(files)) byStem.set(path.replace(/^.*\//, '').replace(/\.wgsl$/, ''), text);
+
+export function shaderSource(stem: string): string {
+  const src = byStem.get(stem);
+  if (src === undefined) throw new ShaderError(`No shader named ${stem}; known: ${[...byStem.keys()].sort().join(', ')}`);
+  return src;
+}
+
+export function shaderNames(): string[] {
+  return [...byStem.keys()].sort();
+}

@@ -1,0 +1,20 @@
+// One engine Gpu per test file, on Dawn (lavapipe on a CPU-only machine). Call inside describe/top level:
+//   const ctx = useGpu();  ... ctx.gpu in tests.
+import { afterAll, beforeAll } from 'vitest';
+import { createNodeGpu, releaseNodeGpu } from '../../src/node/device.ts';
+import type { Gpu } from '../../src/gpu/gpu.ts';
+
+export function useGpu(): { gpu: Gpu } {
+  const ctx = {} as { gpu: Gpu };
+  beforeAll(async () => {
+    ctx.gpu = await createNodeGpu();
+  });
+  afterAll(async () => {
+    if (ctx.gpu) {
+      await ctx.gpu.done();
+      ctx.gpu.destroy();
+    }
+    releaseNodeGpu();
+  });
+  return ctx;
+}

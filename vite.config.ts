@@ -1,0 +1,38 @@
+// One config for the library build (core + Node entry + CLI), the demos and the test projects.
+import { defineConfig } from 'vitest/config';
+import { resolve } from 'node:path';
+
+const root = import.meta.dirname;
+
+export default defineConfig({
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2023',
+    minify: false,
+    sourcemap: true,
+    lib: {
+      entry: {
+        index: resolve(root, 'src/index.ts'),
+        node: resolve(root, 'src/node/index.ts'),
+        cli: resolve(root, 'src/cli/main.ts'),
+        bench: resolve(root, 'bench/node.ts'),
+      },
+      formats: ['es'],
+    },
+    rolldownOptions: {
+      // Dawn and Node built-ins stay imports; the core entry never references them.
+      external: ['webgpu', /^node:/, 'pngjs', 'jpeg-js', 'commander', 'cli-progress', 'mnist', 'emoji-datasource-google'],
+    },
+  },
+  test: {
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    projects: [
+      { extends: true, test: { name: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'] } },
+      { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'] } },
+    ],
+  },
+});
