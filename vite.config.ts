@@ -16,7 +16,6 @@ export default defineConfig({
         index: resolve(root, 'src/index.ts'),
         node: resolve(root, 'src/node/index.ts'),
         cli: resolve(root, 'src/cli/main.ts'),
-        bench: resolve(root, 'bench/node.ts'),
       },
       formats: ['es'],
     },

@@ -1,10 +1,10 @@
 // Node benchmark runner: `npm run bench -- <name|all> [--key=value ...]` prints one JSON line per
-// result on stdout (progress and notes go to stderr). Built into dist/bench.js by `vite build`.
+// result on stdout (progress and notes go to stderr). Run from source by scripts/run-ts.mjs.
 import { createNodeGpu, releaseNodeGpu } from '../src/node/device.ts';
 import { benches } from './registry.ts';
 import type { BenchOptions } from './types.ts';
 
-async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   const names = argv.filter((a) => !a.startsWith('--'));
   const opts: BenchOptions = {};
   for (const a of argv.filter((x) => x.startsWith('--'))) {
@@ -34,7 +34,3 @@ function fail(name: string): never {
   throw new Error(`unknown benchmark ${name}; known: ${Object.keys(benches).sort().join(', ')}`);
 }
 
-main(process.argv.slice(2)).catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
