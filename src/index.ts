@@ -9,3 +9,18 @@ export { Recorder } from './gpu/recorder.ts';
 export { preprocess } from './gpu/wgsl.ts';
 export { shaderNames, shaderSource } from './gpu/shaders.ts';
 export { elementwise, type ElementwiseOp } from './kernels/elementwise.ts';
+export { pickVariant, timeDispatches, clearVariantCache, variantCache, loadVariantCache, type Variant, type VariantChoice } from './gpu/autotune.ts';
+export { BufferUsage, MapMode, TENSOR_USAGE } from './gpu/usage.ts';
+// Data sets (host side, browser-safe) and their GPU batch streamer.
+export { PackedDataset, imageElements, type Dataset } from './data/dataset.ts';
+export { HostRng, mixSeed, permutation } from './data/host-rng.ts';
+export { mnistDataset, MNIST_SIZE, type MnistDataset } from './data/mnist.ts';
+export { emojiDataset, EMOJI_SHEET_SIZES, type EmojiEntry, type EmojiOptions } from './data/emoji.ts';
+export { ImageSetBuilder, imageSetDataset } from './data/image-set.ts';
+export { BlobsDataset, StripesDataset, type SyntheticOptions } from './data/synthetic.ts';
+export { BatchStreamer, flipRows, type BatchStreamerOptions, type StreamerState } from './data/batch-streamer.ts';
+export { resizeCenterCrop, rgbaToChw, cropRgba, type RgbaImage, type ImageDecoder } from './data/image.ts';
+// Checkpoint format and image grids (browser-safe encoders).
+export { encodeSafetensors, decodeSafetensors, type ExpectedLayout, type SafeTensor, type SafetensorsFile, type TensorToWrite } from './io/safetensors.ts';
+export { encodeCheckpointMetadata, decodeCheckpointMetadata, CHECKPOINT_FORMAT } from './io/checkpoint-metadata.ts';
+export { tileGrid, sampleImage, imageToRgba, type Image8, type GridOptions, type BatchShape } from './io/grid.ts';
