@@ -24,3 +24,12 @@ export { resizeCenterCrop, rgbaToChw, cropRgba, type RgbaImage, type ImageDecode
 export { encodeSafetensors, decodeSafetensors, type ExpectedLayout, type SafeTensor, type SafetensorsFile, type TensorToWrite } from './io/safetensors.ts';
 export { encodeCheckpointMetadata, decodeCheckpointMetadata, CHECKPOINT_FORMAT } from './io/checkpoint-metadata.ts';
 export { tileGrid, sampleImage, imageToRgba, type Image8, type GridOptions, type BatchShape } from './io/grid.ts';
+// Soft Diffusion core: corruptions C_t, schedules, losses.
+export { LEVEL_STRIDE, type Corruption, type Denoiser } from './diffusion/types.ts';
+export { Schedule, defaultBlurSchedule, defaultNoiseSchedule, inverseVarianceWeight, fillLevels, type ScheduleJSON } from './diffusion/schedule.ts';
+export { dctMatrix, heatEigenvalues, blurSpectrum, dctForward, dctInverse, spectralMultiply, spectralFilter, dctScale, type SpectralMultiplier } from './diffusion/dct.ts';
+export { DctBlur, blurCombination, type DctBlurOptions, type BlurCombination } from './diffusion/blur.ts';
+export { SoftMask, MASK_KINDS, type MaskKind, type SoftMaskOptions } from './diffusion/mask.ts';
+export { IdentityCorruption } from './diffusion/identity.ts';
+export { defineCorruption, UserCorruption, AdjointMismatchError, type UserCorruptionSpec } from './diffusion/user-corruption.ts';
+export { softScoreLoss, coldX0Loss, dsmLoss, corruptBatch, type LossTensors, type LossOptions, type DsmTensors } from './diffusion/losses.ts';

@@ -11,9 +11,18 @@ const byStem = new Map<string, string>();
 for (const [path, text] of Object.entries(files)) byStem.set(path.replace(/^.*\//, '').replace(/\.wgsl$/, ''), text);
 
 export function shaderSource(stem: string): string {
+  return expandIncludes(stem, new Set());
+}
+
+/** A line `#include <stem>` is replaced by that file's text (once per shader), so that shared WGSL
+ *  functions (e.g. the counter-based RNG) are written once and fused into the kernels that need them. */
+const INCLUDE = /^[ \t]*#include[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*$/gm;
+
+function expandIncludes(stem: string, seen: Set<string>): string {
   const src = byStem.get(stem);
   if (src === undefined) throw new ShaderError(`No shader named ${stem}; known: ${[...byStem.keys()].sort().join(', ')}`);
-  return src;
+  seen.add(stem);
+  return src.replace(INCLUDE, (_, name: string) => (seen.has(name) ? '' : expandIncludes(name, seen)));
 }
 
 export function shaderNames(): string[] {

@@ -1,0 +1,156 @@
+// Training losses with their gradients w.r.t. the network output phi, and the forward corruption
+// (SPEC.md sections 1-3; shaders/losses.wgsl). Every function validates shapes once and returns the
+// prebuilt dispatches of one training step; nothing runs on the host per step.
+//
+// With x0hat = phi + x_t, e = x0hat - x0, n = C H W elements per sample, B samples and the per-sample
+// weight w_b = levels[b, 3] (default 1; `inverseVarianceWeight` in schedule.ts gives sigma^-2 clamped):
+//   softScoreLoss  per_sample[b] = w_b / n ||C_t e_b||^2    (mean over elements, then over the batch)
+//                  dL/dphi       = 2 w_b / (B n) C_t^T C_t e_b
+//                  DCT blur: residual, DCT, one fused spectral kernel (loss by Parseval and d^2 .* E),
+//                  IDCT, batch mean: 7 dispatches. Identity: 2 dispatches. Other corruptions:
+//                  residual, C, reduce + scale, C^T, mean.
+//   coldX0Loss     per_sample[b] = w_b / n ||e_b||^2,       dL/dphi = 2 w_b / (B n) e_b (2 dispatches)
+//   dsmLoss        r = (C_t x0hat - x_t) / sigma_b + z  ( = sigma s_theta + z, epsilon form, lambda = sigma^2)
+//                  per_sample[b] = w_b / (2n) ||r_b||^2,    dL/dphi = w_b / (B n sigma_b) C_t^T r_b
+//   loss[0] = (1/B) sum_b per_sample[b] in every case.
+//   corruptBatch   x_t = C_t x0 + sigma_b * noise (noise: a standard-normal tensor from the GPU RNG).
+import type { Gpu } from '../gpu/gpu.ts';
+import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
+import { ShapeError, ValueError } from '../gpu/errors.ts';
+import { sameShape, type Tensor } from '../gpu/tensor.ts';
+import { elementwise } from '../kernels/elementwise.ts';
+import { LEVEL_STRIDE, type Corruption } from './types.ts';
+import { DctBlur } from './blur.ts';
+import { IdentityCorruption } from './identity.ts';
+import { dctForward, dctInverse, imageDims, overlaps } from './dct.ts';
+
+const WG = 256;
+
+export interface LossTensors {
+  /** Network output [B, C, H, W]. */
+  phi: Tensor;
+  /** The corrupted input x_t [B, C, H, W]. */
+  xt: Tensor;
+  /** The clean batch x0 [B, C, H, W]. */
+  x0: Tensor;
+  /** [B, 4] = (t, c, sigma, weight). */
+  levels: Tensor;
+  /** Output: dL/dphi [B, C, H, W]. */
+  grad: Tensor;
+  /** Output: the per-sample loss values [B] (for logging loss against t). */
+  perSample: Tensor;
+  /** Output: the batch loss [1]. */
+  loss: Tensor;
+}
+
+export interface LossOptions {
+  /** A work tensor of B*C*H*W elements (default: allocated once at planning). */
+  scratch?: Tensor;
+  /** Soft loss only: force the generic path (C, then C^T) even for the DCT blur or identity. */
+  generic?: boolean;
+}
+
+type Entry = 'residual' | 'blur_spectral_loss' | 'sumsq_scale' | 'x0_loss' | 'dsm_residual' | 'batch_mean' | 'add_sigma_noise';
+
+/** One losses.wgsl dispatch; slots a, b, c, levels, out, perSample in binding order. */
+async function lossKernel(
+  gpu: Gpu,
+  entry: Entry,
+  dims: readonly number[],
+  slots: { a?: Tensor; b?: Tensor; c?: Tensor; levels: Tensor; out: Tensor; perSample: Tensor },
+): Promise<Dispatch> {
+  const [batch, ch, h, w] = dims as [number, number, number, number];
+  const chw = ch * h * w;
+  const total = batch * chw;
+  const k = await gpu.kernel({ shader: 'losses', entry, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'], constants: { WG } });
+  const params = gpu.uniform(new Params().u32(chw, batch, h, w, total), `${entry}:params`);
+  const flatten = (t: Tensor) => t.reshape([t.size]);
+  const read = (t?: Tensor) => flatten(t ?? slots.levels);
+  const grid: [number, number, number] = entry === 'residual' || entry === 'add_sigma_noise' ? grid1d(total, WG) : entry === 'batch_mean' ? [1, 1, 1] : [batch, 1, 1];
+  return k.bind([params, read(slots.a), read(slots.b), read(slots.c), slots.levels, flatten(slots.out), flatten(slots.perSample)], grid, entry);
+}
+
+function validate(what: string, t: Omit<LossTensors, 'x0'> & { x0?: Tensor; noise?: Tensor }): [number, number, number, number] {
+  const dims = imageDims(`${what} phi`, t.phi);
+  const [b] = dims;
+  if (b > 65535) throw new ValueError(`${what}: batch ${b} exceeds 65535 (one workgroup per sample).`);
+  for (const [name, x] of [['xt', t.xt], ['x0', t.x0], ['noise', t.noise], ['grad', t.grad]] as const)
+    if (x && !sameShape(x.shape, dims)) throw new ShapeError(`${what} ${name}`, dims, x.shape);
+  if (!sameShape(t.levels.shape, [b, LEVEL_STRIDE])) throw new ShapeError(`${what} levels`, [b, LEVEL_STRIDE], t.levels.shape);
+  if (t.perSample.size !== b) throw new ShapeError(`${what} perSample`, [b], t.perSample.shape);
+  if (t.loss.size !== 1) throw new ShapeError(`${what} loss`, [1], t.loss.shape);
+  for (const x of [t.phi, t.xt, t.x0, t.noise, t.levels])
+    if (x && (overlaps(x, t.grad) || overlaps(x, t.perSample) || overlaps(x, t.loss))) throw new ValueError(`${what}: an output overlaps an input.`);
+  return dims;
+}
+
+function workTensor(gpu: Gpu, dims: readonly number[], opts: LossOptions, what: string): Tensor {
+  if (!opts.scratch) return gpu.tensor(dims, `${what}:work`);
+  if (opts.scratch.size < dims.reduce((a, b) => a * b, 1)) throw new ShapeError(`${what} scratch`, dims, opts.scratch.shape);
+  return opts.scratch.view(0, dims);
+}
+
+/** Soft score matching: L = mean_b w_b / n ||C_t (phi + x_t - x0)||^2 and dL/dphi (see the file comment). */
+export async function softScoreLoss(gpu: Gpu, corruption: Corruption, t: LossTensors, opts: LossOptions = {}): Promise<Dispatch[]> {
+  const dims = validate('softScoreLoss', t);
+  const { levels, grad, perSample, loss } = t;
+  if (!opts.generic && corruption instanceof IdentityCorruption) return coldX0Loss(gpu, t);
+  const work = workTensor(gpu, dims, opts, 'softScoreLoss');
+  const residual = await lossKernel(gpu, 'residual', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: grad, perSample });
+  if (!opts.generic && corruption instanceof DctBlur)
+    return [
+      residual,
+      ...(await dctForward(gpu, grad, work)),
+      await lossKernel(gpu, 'blur_spectral_loss', dims, { levels, out: work, perSample }),
+      ...(await dctInverse(gpu, work, grad)),
+      await lossKernel(gpu, 'batch_mean', dims, { levels, out: loss, perSample }),
+    ];
+  return [
+    residual,
+    ...(await corruption.apply(gpu, grad, work, levels)),
+    await lossKernel(gpu, 'sumsq_scale', dims, { levels, out: work, perSample }),
+    ...(await corruption.adjoint(gpu, work, grad, levels)),
+    await lossKernel(gpu, 'batch_mean', dims, { levels, out: loss, perSample }),
+  ];
+}
+
+/** Cold-Diffusion-style x0 loss: L = mean_b w_b / n ||phi + x_t - x0||^2 and dL/dphi (2 dispatches). */
+export async function coldX0Loss(gpu: Gpu, t: LossTensors): Promise<Dispatch[]> {
+  const dims = validate('coldX0Loss', t);
+  const { levels, perSample } = t;
+  return [
+    await lossKernel(gpu, 'x0_loss', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: t.grad, perSample }),
+    await lossKernel(gpu, 'batch_mean', dims, { levels, out: t.loss, perSample }),
+  ];
+}
+
+export type DsmTensors = Omit<LossTensors, 'x0'> & {
+  /** The standard-normal noise z used to form x_t = C_t x0 + sigma z. */
+  noise: Tensor;
+};
+
+/** Multi-level DSM (NCSN, epsilon form): L = mean_b w_b / (2n) ||(C x0hat - x_t)/sigma_b + z||^2 and dL/dphi. */
+export async function dsmLoss(gpu: Gpu, corruption: Corruption, t: DsmTensors, opts: LossOptions = {}): Promise<Dispatch[]> {
+  const dims = validate('dsmLoss', t);
+  const { levels, grad, perSample } = t;
+  const work = workTensor(gpu, dims, opts, 'dsmLoss');
+  return [
+    await elementwise(gpu, 'add', grad, t.phi, t.xt), // x0hat, parked in grad
+    ...(await corruption.apply(gpu, grad, work, levels)),
+    await lossKernel(gpu, 'dsm_residual', dims, { b: t.xt, c: t.noise, levels, out: work, perSample }),
+    ...(await corruption.adjoint(gpu, work, grad, levels)),
+    await lossKernel(gpu, 'batch_mean', dims, { levels, out: t.loss, perSample }),
+  ];
+}
+
+/** x_t = C_t x0 + sigma_b * noise for the training batch (apply, then one fused noise dispatch). */
+export async function corruptBatch(gpu: Gpu, corruption: Corruption, x0: Tensor, noise: Tensor, levels: Tensor, xt: Tensor): Promise<Dispatch[]> {
+  const dims = imageDims('corruptBatch x0', x0);
+  for (const [name, x] of [['noise', noise], ['xt', xt]] as const) if (!sameShape(x.shape, dims)) throw new ShapeError(`corruptBatch ${name}`, dims, x.shape);
+  if (!sameShape(levels.shape, [dims[0], LEVEL_STRIDE])) throw new ShapeError('corruptBatch levels', [dims[0], LEVEL_STRIDE], levels.shape);
+  if (overlaps(noise, xt) || overlaps(levels, xt)) throw new ValueError('corruptBatch: xt overlaps an input.');
+  return [
+    ...(await corruption.apply(gpu, x0, xt, levels)),
+    await lossKernel(gpu, 'add_sigma_noise', dims, { a: noise, levels, out: xt, perSample: gpu.tensor([1], 'corruptBatch:unused') }),
+  ];
+}
