@@ -33,3 +33,10 @@ export { SoftMask, MASK_KINDS, type MaskKind, type SoftMaskOptions } from './dif
 export { IdentityCorruption } from './diffusion/identity.ts';
 export { defineCorruption, UserCorruption, AdjointMismatchError, type UserCorruptionSpec } from './diffusion/user-corruption.ts';
 export { softScoreLoss, coldX0Loss, dsmLoss, corruptBatch, type LossTensors, type LossOptions, type DsmTensors } from './diffusion/losses.ts';
+// Random numbers, samplers, the prior p_1 and the level scheduler.
+export { RngState, RngStream, randomNormal, randomBits, type RandomNormalOptions } from './diffusion/rng.ts';
+export { Sampler, sample, samplerTimes, type SamplerKind, type SamplerOptions, type SampleRunOptions, type Intermediate, type PriorSource } from './diffusion/samplers.ts';
+export { GaussianDenoiser, type GaussianDenoiserOptions } from './diffusion/gaussian-denoiser.ts';
+export { GaussianPrior, BlurredImagePrior, choleskyLower, addPriorNoise, type GaussianPriorJSON, type GaussianPriorFitOptions } from './diffusion/prior.ts';
+export { datasetSpectrum, scheduleLevels, levelSchedule, greedyPath, LevelDistance, type DatasetSpectrum, type LevelScheduleOptions, type LevelScheduleResult } from './diffusion/level-scheduler.ts';
+export { forEachBatch, type ImageBatches } from './diffusion/batches.ts';
