@@ -30,7 +30,8 @@ export async function openPage({ root, path, chrome, extraArgs = [], headless = 
     root,
     configFile: false,
     logLevel: 'error',
-    server: { host: '127.0.0.1', port: 0, strictPort: false },
+    // No file watching or HMR: a test or benchmark page must not reload when a source file changes.
+    server: { host: '127.0.0.1', port: 0, strictPort: false, watch: null, hmr: false },
     optimizeDeps: { noDiscovery: true, include: [] },
   });
   await server.listen();

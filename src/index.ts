@@ -40,3 +40,10 @@ export { GaussianDenoiser, type GaussianDenoiserOptions } from './diffusion/gaus
 export { GaussianPrior, BlurredImagePrior, choleskyLower, addPriorNoise, type GaussianPriorJSON, type GaussianPriorFitOptions } from './diffusion/prior.ts';
 export { datasetSpectrum, scheduleLevels, levelSchedule, greedyPath, LevelDistance, type DatasetSpectrum, type LevelScheduleOptions, type LevelScheduleResult } from './diffusion/level-scheduler.ts';
 export { forEachBatch, type ImageBatches } from './diffusion/batches.ts';
+// Network layers (forward and backward).
+export { groupNormForward, groupNormBackward, GROUPNORM_VARIANTS, type GroupNormShape, type GroupNormVariant, type GroupNormOptions, type GroupNormBackwardOptions } from './kernels/groupnorm.ts';
+export { addChannelBias, channelBiasBackward, concatChannels, splitChannelsBackward, type ChannelBiasShape, type ConcatShape } from './kernels/channels.ts';
+export { upsample2xForward, upsample2xBackward, type Upsample2xShape } from './kernels/upsample.ts';
+export { linearForward, linearBackward, type LinearShape } from './kernels/linear.ts';
+export { timeEmbedding, timeEmbeddingTurns, type TimeEmbeddingShape } from './kernels/timeembed.ts';
+export { mseLoss } from './kernels/mse.ts';
