@@ -47,3 +47,23 @@ export { upsample2xForward, upsample2xBackward, type Upsample2xShape } from './k
 export { linearForward, linearBackward, type LinearShape } from './kernels/linear.ts';
 export { timeEmbedding, timeEmbeddingTurns, type TimeEmbeddingShape } from './kernels/timeembed.ts';
 export { mseLoss } from './kernels/mse.ts';
+// The network h_theta: a time-conditioned U-Net with explicit forward and backward.
+export { addInto } from './kernels/accumulate.ts';
+export { PRESETS, unetConfig, validateConfig, normalisedWidths, resBlockPlan, type UNetConfig, type PresetName } from './nn/config.ts';
+export { Graph, memoryPlan, checkLimits, initialParameters, type MemoryPlan, type MemoryCategory, type KernelVariants } from './nn/plan.ts';
+export { UNetGraph, UNET_IO, type UNetPlanOptions } from './nn/unet-graph.ts';
+export { UNet, type UNetOptions } from './nn/unet.ts';
+export { TrainingStep, type TrainingStepParts } from './nn/training-step.ts';
+export { WEIGHTS_FORMAT, encodeUNetWeights, decodeUNetWeights, saveUNetWeights, loadUNetWeights } from './nn/weights.ts';
+export type { Module } from './nn/module.ts';
+export { attentionForward, attentionBackward, ATTENTION_VARIANTS, type AttentionShape, type AttentionVariant, type AttentionOptions } from './kernels/attention.ts';
+export { projectionForward, projectionBackward, PROJECTION_VARIANTS, type ProjectionShape, type ProjectionVariant, type ProjectionOptions, type ProjectionBackwardOptions } from './kernels/projection.ts';
+export { AdamW, decayMask, type AdamWOptions, type AdamWState } from './kernels/adamw.ts';
+// Training and sampling runs (shared by the CLI and the browser demo).
+export { Trainer, type StepResult, type LogRecord, type RunCallbacks } from './train/trainer.ts';
+export { resolveOptions, makeCorruption, corruptionFromJSON, lossWeight, CORRUPTIONS, LOSSES, WEIGHTINGS, SAMPLERS, type TrainerOptions, type ResolvedOptions, type CorruptionName, type LossName, type WeightingName } from './train/options.ts';
+export { encodeTrainingState, decodeCheckpointFile, stateForLayout, FLAT_COPIES, type TrainingState, type DecodedCheckpoint } from './train/checkpoint-state.ts';
+export { SampleRun, type SampleRunOptions as SampleRunConfig, type SampleResult } from './sample/sample-run.ts';
+export { UNetDenoiser } from './sample/unet-denoiser.ts';
+export { BankPrior } from './sample/bank-prior.ts';
+export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape, type Conv2dVariant } from './kernels/conv2d.ts';

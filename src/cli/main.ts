@@ -1,19 +1,48 @@
-// The `softdiff` command line. Subcommands are added by src/cli/*.ts; see `softdiff --help`.
-import { Command } from 'commander';
+// The `softdiff` command line: train, sample, schedule, bench, info. Usage errors (unknown option,
+// a value outside the accepted choices or ranges) print what is accepted and give exit code 2; engine
+// errors print their message and hint and give exit code 1.
+import { Command, CommanderError } from 'commander';
 import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
+import { EngineError } from '../gpu/errors.ts';
+import { processIo, type CliIo } from './args.ts';
+import { trainCommand } from './train.ts';
+import { sampleCommand } from './sample.ts';
+import { scheduleCommand } from './schedule.ts';
+import { benchCommand } from './bench.ts';
 
-export async function main(argv: string[]): Promise<void> {
-  const program = new Command('softdiff').description('Soft Diffusion on WebGPU: train and sample diffusion models on the GPU.');
-  program
-    .command('info')
-    .description('print the WebGPU adapter, its features and limits as JSON')
-    .action(async () => {
-      const gpu = await createNodeGpu();
-      const limits: Record<string, number> = {};
-      for (const k in gpu.limits) limits[k] = (gpu.limits as unknown as Record<string, number>)[k]!;
-      console.log(JSON.stringify({ adapter: gpu.adapter, features: gpu.features, limits }, null, 2));
-      gpu.destroy();
-      releaseNodeGpu();
-    });
-  await program.parseAsync(argv, { from: 'user' });
+function infoCommand(io: CliIo): Command {
+  return new Command('info').description('print the WebGPU adapter, its features and limits as JSON').action(async () => {
+    const gpu = await createNodeGpu();
+    const limits: Record<string, number> = {};
+    for (const k in gpu.limits) limits[k] = (gpu.limits as unknown as Record<string, number>)[k]!;
+    io.out(`${JSON.stringify({ adapter: gpu.adapter, features: gpu.features, limits }, null, 2)}\n`);
+    gpu.destroy();
+    releaseNodeGpu();
+  });
+}
+
+/** Runs the CLI; resolves to the exit code (also stored in process.exitCode unless `io` is given). */
+export async function main(argv: string[], io?: CliIo): Promise<number> {
+  const out = io ?? processIo;
+  const program = new Command('softdiff')
+    .description('Soft Diffusion on WebGPU: train and sample diffusion models on the GPU.')
+    .exitOverride()
+    .showHelpAfterError('(add --help for the accepted options)')
+    .configureOutput({ writeOut: out.out, writeErr: out.err });
+  for (const cmd of [trainCommand(out), sampleCommand(out), scheduleCommand(out), benchCommand(), infoCommand(out)]) {
+    cmd.exitOverride().showHelpAfterError('(add --help for the accepted options)').configureOutput({ writeOut: out.out, writeErr: out.err });
+    program.addCommand(cmd);
+  }
+  let code = 0;
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) code = e.exitCode === 0 ? 0 : 2;
+    else if (e instanceof EngineError) {
+      out.err(`softdiff: ${e.message}\n`);
+      code = 1;
+    } else throw e;
+  }
+  if (!io) process.exitCode = code;
+  return code;
 }

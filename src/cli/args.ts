@@ -1,0 +1,64 @@
+// Argument parsers for the commands: each says what it accepts, so that a wrong value ends with a
+// message such as "--steps: expected a positive integer, got 'ten'" and exit code 2 (usage error).
+import { InvalidArgumentError } from 'commander';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'.`);
+  return n;
+}
+
+export function nonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'.`);
+  return n;
+}
+
+export function seedValue(value: string): number {
+  const n = nonNegativeInt(value);
+  if (n > 0xffffffff) throw new InvalidArgumentError(`expected an integer in [0, 4294967295], got '${value}'.`);
+  return n;
+}
+
+export function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!value.trim() || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got '${value}'.`);
+  return n;
+}
+
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!value.trim() || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`expected a non-negative number, got '${value}'.`);
+  return n;
+}
+
+export function unitInterval(value: string): number {
+  const n = Number(value);
+  if (!value.trim() || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in [0, 1], got '${value}'.`);
+  return n;
+}
+
+/** A JSON object (e.g. U-Net config overrides). */
+export function jsonObject(value: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch {
+    throw new InvalidArgumentError(`expected a JSON object such as '{"baseChannels": 8}', got '${value}'.`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError(`expected a JSON object, got '${value}'.`);
+  return v as Record<string, unknown>;
+}
+
+/** Where a command writes its messages (process streams by default; tests capture them). */
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** Stream for the progress bar (default process.stderr). */
+  progress?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export const processIo: CliIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+};

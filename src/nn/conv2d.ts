@@ -1,0 +1,61 @@
+// Conv2d module: y = conv(x, weight) + bias, PyTorch layout (weight [cout, cin, k, k]).
+import type { Dispatch } from '../gpu/kernel.ts';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dOutSize, type Conv2dShape } from '../kernels/conv2d.ts';
+import { fanInBound, sequence, type Module } from './module.ts';
+import type { Buffers, Graph } from './plan.ts';
+
+export interface Conv2dOptions {
+  cout: number;
+  k: 1 | 3;
+  stride?: 1 | 2;
+  /** Start weight and bias at zero (the network's last layer). */
+  zeroInit?: boolean;
+  /** Plan and compute d(input) (false for the network's first layer unless input gradients are wanted). */
+  inputGrad?: boolean;
+  /** Name of the output activation (default `${name}:out`). */
+  output?: string;
+}
+
+export class Conv2d implements Module {
+  readonly output: string;
+  readonly shape: Conv2dShape;
+  readonly weight: string;
+  readonly bias: string;
+  private readonly inputGrad: boolean;
+
+  constructor(
+    graph: Graph,
+    readonly name: string,
+    readonly input: string,
+    opts: Conv2dOptions,
+  ) {
+    const [n, cin, h, w] = graph.shape(input) as [number, number, number, number];
+    const stride = opts.stride ?? 1;
+    this.shape = { n, cin, h, w, cout: opts.cout, k: opts.k, stride, pad: opts.k === 3 ? 1 : 0 };
+    const { ho, wo } = conv2dOutSize(this.shape);
+    const fanIn = cin * opts.k * opts.k;
+    const init = opts.zeroInit ? ({ kind: 'const', value: 0 } as const) : ({ kind: 'uniform', bound: fanInBound(fanIn) } as const);
+    this.weight = graph.param(`${name}.weight`, [opts.cout, cin, opts.k, opts.k], init);
+    this.bias = graph.param(`${name}.bias`, [opts.cout], init);
+    this.output = graph.tensor(opts.output ?? `${name}:out`, [n, opts.cout, ho, wo]);
+    this.inputGrad = graph.training && (opts.inputGrad ?? true);
+    const macs = n * opts.cout * ho * wo * fanIn;
+    graph.flops.forward += 2 * macs;
+    if (graph.training) graph.flops.backward += 2 * macs * (this.inputGrad ? 2 : 1);
+    if (graph.training) {
+      graph.grad(this.output);
+      if (this.inputGrad) graph.grad(input);
+    }
+  }
+
+  forward(b: Buffers): Promise<Dispatch[]> {
+    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, { variant: b.variants.conv2d });
+  }
+
+  backward(b: Buffers): Promise<Dispatch[]> {
+    const dy = b.d(this.output);
+    const parts: Promise<Dispatch[]>[] = [conv2dBackwardWeight(b.gpu, b.t(this.input), dy, b.g(this.weight), b.g(this.bias), this.shape, { variant: b.variants.conv2d })];
+    if (this.inputGrad) parts.push(conv2dBackwardInput(b.gpu, dy, b.p(this.weight), b.d(this.input), this.shape, { accumulate: b.accumulate(this.input), variant: b.variants.conv2d }));
+    return sequence(...parts);
+  }
+}

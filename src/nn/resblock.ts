@@ -1,0 +1,92 @@
+// Residual block with time conditioning:
+//   h = Conv3x3(SiLU(GroupNorm(x)));  h += Dense(SiLU(temb)) per channel;
+//   h = Conv3x3(SiLU(GroupNorm(h)));  out = h + (cin == cout ? x : Conv1x1(x)).
+// Parameter names: <name>.norm1, .conv1, .temb, .norm2, .conv2, .skip (only when cin != cout).
+import type { Dispatch } from '../gpu/kernel.ts';
+import { elementwise } from '../kernels/elementwise.ts';
+import { addChannelBias, channelBiasBackward } from '../kernels/channels.ts';
+import { addInto } from '../kernels/accumulate.ts';
+import { Conv2d } from './conv2d.ts';
+import { GroupNorm } from './groupnorm.ts';
+import { Linear } from './linear.ts';
+import { sequence, type Module } from './module.ts';
+import type { Buffers, Graph } from './plan.ts';
+
+export class ResBlock implements Module {
+  readonly output: string;
+  private readonly norm1: GroupNorm;
+  private readonly conv1: Conv2d;
+  private readonly temb: Linear;
+  private readonly biased: string;
+  private readonly norm2: GroupNorm;
+  private readonly conv2: Conv2d;
+  private readonly skip: Conv2d | null;
+  private readonly hw: number;
+
+  constructor(
+    graph: Graph,
+    readonly name: string,
+    readonly input: string,
+    /** SiLU(temb) [n, timeEmbedDim], shared by all blocks. */
+    readonly tembAct: string,
+    opts: { cout: number; groups: number },
+  ) {
+    const [n, cin, h, w] = graph.shape(input) as [number, number, number, number];
+    const { cout, groups } = opts;
+    this.hw = h * w;
+    this.norm1 = new GroupNorm(graph, `${name}.norm1`, input, { groups, silu: true });
+    this.conv1 = new Conv2d(graph, `${name}.conv1`, this.norm1.output, { cout, k: 3 });
+    this.temb = new Linear(graph, `${name}.temb`, tembAct, { out: cout });
+    // The time bias is added in place: conv1's backward needs its input, not its output.
+    this.biased = this.conv1.output;
+    this.norm2 = new GroupNorm(graph, `${name}.norm2`, this.biased, { groups, silu: true });
+    this.conv2 = new Conv2d(graph, `${name}.conv2`, this.norm2.output, { cout, k: 3 });
+    this.skip = cin === cout ? null : new Conv2d(graph, `${name}.skip`, input, { cout, k: 1 });
+    this.output = graph.tensor(`${name}:out`, [n, cout, h, w]);
+    if (graph.training) {
+      // Additions pass the gradient through unchanged: these gradients are the same tensors.
+      graph.grad(this.output);
+      graph.aliasGrad(this.conv2.output, this.output);
+      if (this.skip) graph.aliasGrad(this.skip.output, this.output);
+    }
+  }
+
+  async forward(b: Buffers): Promise<Dispatch[]> {
+    const [n, cout] = b.t(this.biased).shape as [number, number];
+    const residual = this.skip ? this.skip.output : this.input;
+    return sequence(
+      this.norm1.forward(b),
+      this.conv1.forward(b),
+      this.temb.forward(b),
+      addChannelBias(b.gpu, b.t(this.biased), b.t(this.temb.output), b.t(this.biased), { n, c: cout, hw: this.hw }),
+      this.norm2.forward(b),
+      this.conv2.forward(b),
+      this.skip ? this.skip.forward(b) : [],
+      elementwise(b.gpu, 'add', b.t(this.output), b.t(this.conv2.output), b.t(residual)),
+    );
+  }
+
+  backward(b: Buffers): Promise<Dispatch[]> {
+    const [n, cout] = b.t(this.biased).shape as [number, number];
+    const parts: Promise<Dispatch[] | Dispatch>[] = [
+      this.conv2.backward(b),
+      this.norm2.backward(b),
+      this.tembBackward(b, n, cout),
+      this.conv1.backward(b),
+      this.norm1.backward(b), // first contribution to d(input) from this block
+    ];
+    if (this.skip) parts.push(this.skip.backward(b));
+    else {
+      b.accumulate(this.input); // norm1 wrote it just above, so this always adds
+      parts.push(addInto(b.gpu, b.d(this.output), b.d(this.input)));
+    }
+    return sequence(...parts);
+  }
+
+  private async tembBackward(b: Buffers, n: number, cout: number): Promise<Dispatch[]> {
+    // The temb projection's gradient is d(biased) summed over pixels; computed before awaiting so that
+    // the accumulation bookkeeping keeps the recorded order.
+    const dense = this.temb.backward(b);
+    return sequence(channelBiasBackward(b.gpu, b.d(this.biased), b.d(this.temb.output), { n, c: cout, hw: this.hw }), dense);
+  }
+}
