@@ -2,14 +2,35 @@
 // 8 RGB 32x32 images: forward, MSE loss and its gradient, backward, AdamW (lr 2e-4), one submit.
 // Reports ms per step (median), GFLOP/s of the conv/linear/attention arithmetic, dispatches per step
 // and the planned bytes. Options: --preset=bench|mnist|rgb32|rgb64, --batch=8, --steps=10, --warmup=2,
-// --variants=conv2d:direct,groupnorm:serial (skips autotuning, which is long on SwiftShader)
+// --variants=conv2d:direct,groupnorm:serial (skips autotuning, which is long on SwiftShader),
+// --profile (also one JSON line per kernel label: the summed time of its dispatches, each dispatch
+// timed alone, so the lines show where a step's time goes)
 // (in Chromium keep steps and warm-up small: the page call must finish within puppeteer's 180 s).
 import { PRESETS, unetConfig, type PresetName } from '../src/nn/config.ts';
 import { UNet } from '../src/nn/unet.ts';
 import { TrainingStep } from '../src/nn/training-step.ts';
 import { mseLoss } from '../src/kernels/mse.ts';
 import { AdamW } from '../src/kernels/adamw.ts';
-import type { Bench } from './types.ts';
+import type { Bench, BenchResult } from './types.ts';
+import type { Gpu } from '../src/gpu/gpu.ts';
+import type { Dispatch } from '../src/gpu/kernel.ts';
+import { timeDispatches } from '../src/gpu/autotune.ts';
+
+/** Time each dispatch alone (median of 3 after a warm-up) and sum by label, largest first. */
+async function profileStep(gpu: Gpu, ds: readonly Dispatch[], emit: (r: Omit<BenchResult, 'bench' | 'shape'> & { ms: number }) => void): Promise<void> {
+  const byLabel = new Map<string, { ms: number; count: number }>();
+  let total = 0;
+  for (const d of ds) {
+    const ms = await timeDispatches(gpu, [d], 3);
+    total += ms;
+    const e = byLabel.get(d.label) ?? { ms: 0, count: 0 };
+    e.ms += ms;
+    e.count++;
+    byLabel.set(d.label, e);
+  }
+  for (const [label, e] of [...byLabel].sort((a, b) => b[1].ms - a[1].ms))
+    emit({ variant: label, ms: e.ms, dispatches: e.count, share: e.ms / total });
+}
 
 export const bench: Bench = {
   name: 'unet',
@@ -71,6 +92,7 @@ export const bench: Bench = {
       planMs: Math.round(planMs),
       loss: { first, last },
     });
+    if (opts.profile) await profileStep(gpu, step.dispatchList, (r) => emit({ ...r, bench: 'unet-profile', shape: { preset, batch } }));
     step.destroy();
     net.destroy();
     gpu.pool.release(target);

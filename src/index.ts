@@ -67,3 +67,5 @@ export { SampleRun, type SampleRunOptions as SampleRunConfig, type SampleResult 
 export { UNetDenoiser } from './sample/unet-denoiser.ts';
 export { BankPrior } from './sample/bank-prior.ts';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape, type Conv2dVariant } from './kernels/conv2d.ts';
+export { matmul, matmulShape, MATMUL_VARIANTS, type MatmulOptions, type MatmulShape, type MatmulVariant } from './kernels/matmul.ts';
+export { reduce, planReduce, reduceRows, type ReduceOp, type ReduceOptions, type ReducePlan } from './kernels/reduce.ts';

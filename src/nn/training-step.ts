@@ -36,6 +36,11 @@ export class TrainingStep {
     this.all = [...(parts.prepare ?? []), ...net.forwardDispatches, ...parts.loss, ...net.backwardDispatches, ...parts.optimizer, ...(parts.after ?? [])];
   }
 
+  /** Every dispatch of a step, in order (for profiling). */
+  get dispatchList(): readonly Dispatch[] {
+    return this.all;
+  }
+
   /** Compute dispatches per step (the budget for the bench network is < 300). */
   get dispatchesPerStep(): number {
     return this.all.length;
