@@ -68,7 +68,7 @@ export function tileGrid(data: ArrayLike<number>, shape: BatchShape, opts: GridO
 }
 
 /** The same pixels as opaque RGBA (the layout of ImageData). */
-export function imageToRgba(img: Image8): Uint8ClampedArray {
+export function imageToRgba(img: Image8): Uint8ClampedArray<ArrayBuffer> {
   const n = img.width * img.height;
   const out = new Uint8ClampedArray(n * 4);
   for (let p = 0; p < n; p++) {

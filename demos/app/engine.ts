@@ -1,0 +1,211 @@
+// The demo's thin layer over the engine, used inside the worker: a training session (the Trainer
+// plus a previewer) and a sampling-only session (a checkpoint plus a previewer). Both sample through
+// the same Previewer, so a checkpoint saved and loaded back gives the same pictures for the same seed.
+import type { Gpu } from '../../src/gpu/gpu.ts';
+import type { Dataset } from '../../src/data/dataset.ts';
+import { imageToRgba, tileGrid, type BatchShape } from '../../src/io/grid.ts';
+import { PRESETS, type UNetConfig } from '../../src/nn/config.ts';
+import { UNetGraph } from '../../src/nn/unet-graph.ts';
+import { Sampler, type SamplerKind } from '../../src/diffusion/samplers.ts';
+import { Schedule } from '../../src/diffusion/schedule.ts';
+import type { Corruption } from '../../src/diffusion/types.ts';
+import { BankPrior } from '../../src/sample/bank-prior.ts';
+import { UNetDenoiser } from '../../src/sample/unet-denoiser.ts';
+import { Trainer } from '../../src/train/trainer.ts';
+import { decodeCheckpointFile, stateForLayout } from '../../src/train/checkpoint-state.ts';
+import { corruptionFromJSON, type TrainerOptions } from '../../src/train/options.ts';
+import type { ModelInfo, Picture, TrainSettings } from './protocol.ts';
+import { DEMO_PRESETS } from './presets.ts';
+
+export function trainerOptions(s: TrainSettings): TrainerOptions {
+  const p = DEMO_PRESETS[s.preset];
+  if (!p) throw new Error(`Unknown preset ${s.preset}; known: ${Object.keys(DEMO_PRESETS).join(', ')}`);
+  return {
+    model: PRESETS[p.base],
+    modelOverrides: p.overrides,
+    corruption: s.corruption,
+    batch: s.batch,
+    lr: s.lr,
+    warmupSteps: s.warmupSteps ?? 20,
+    logEvery: s.logEvery,
+    sampleCount: s.sampleCount,
+    sampleSteps: s.sampleSteps,
+    seed: s.seed,
+    priorBank: 64,
+  };
+}
+
+export interface PreviewResult {
+  grid: Picture;
+  /** x_t after sampler steps, from the blurred noisy prior to the sample. */
+  frames: { t: number; picture: Picture }[];
+}
+
+function picture(data: Float32Array, shape: BatchShape): Picture {
+  const img = tileGrid(data, shape, { padding: 1 });
+  return { width: img.width, height: img.height, rgba: imageToRgba(img) as Uint8ClampedArray<ArrayBuffer> };
+}
+
+/** The sampler of the previews: the U-Net as denoiser with weights set before each run, a bank prior. */
+export class Previewer {
+  private constructor(
+    private readonly gpu: Gpu,
+    private readonly denoiser: UNetDenoiser,
+    private readonly prior: BankPrior,
+    private readonly sampler: Sampler,
+    readonly shape: BatchShape,
+  ) {}
+
+  static async create(
+    gpu: Gpu,
+    o: { config: UNetConfig; corruption: Corruption; noise: Schedule; priorBank: Float32Array; count: number; steps: number; sampler: SamplerKind; weights?: Float32Array },
+  ): Promise<Previewer> {
+    const { inChannels: c, imageSize: s } = o.config;
+    const shape: BatchShape = [o.count, c, s, s];
+    const denoiser = new UNetDenoiser(o.config, o.weights ?? null);
+    const prior = new BankPrior(o.priorBank, [c, s, s], o.noise.at(1));
+    const sampler = await Sampler.create(gpu, {
+      kind: o.sampler,
+      denoiser,
+      corruption: o.corruption,
+      noise: o.noise,
+      shape,
+      steps: o.steps,
+      prior,
+      langevin: { stepsPerLevel: 5 },
+    });
+    return new Previewer(gpu, denoiser, prior, sampler, shape);
+  }
+
+  setWeights(flat: Float32Array): void {
+    this.denoiser.setWeights(flat);
+  }
+
+  /** One sampler run: the final x0hat as a grid, and about `frames` snapshots of x_t on the way. */
+  async run(seed: number, frames = 0): Promise<PreviewResult> {
+    this.prior.choose(this.gpu, seed);
+    const out: PreviewResult['frames'] = [];
+    const every = frames > 0 ? Math.max(1, Math.floor(this.sampler.nfe / frames)) : 0;
+    const x0hat = await this.sampler.run({
+      seed,
+      every,
+      onIntermediate: every ? (s) => void out.push({ t: s.t, picture: picture(s.xt, this.shape) }) : undefined,
+    });
+    return { grid: picture(await this.gpu.read(x0hat), this.shape), frames: out };
+  }
+
+  destroy(): void {
+    this.sampler.destroy();
+    this.prior.destroy();
+    this.denoiser.destroy();
+  }
+}
+
+/** Training on a data set, with previews from the EMA weights. */
+export class TrainingSession {
+  private constructor(
+    readonly trainer: Trainer,
+    private readonly previewer: Previewer,
+    private readonly preset: string,
+  ) {}
+
+  static async create(gpu: Gpu, dataset: Dataset, settings: TrainSettings): Promise<TrainingSession> {
+    const trainer = await Trainer.create(gpu, dataset, trainerOptions(settings));
+    const o = trainer.options;
+    const previewer = await Previewer.create(gpu, {
+      config: o.model,
+      corruption: trainer.corruption,
+      noise: trainer.noise,
+      priorBank: trainer.prior,
+      count: o.sampleCount,
+      steps: o.sampleSteps,
+      sampler: o.sampler,
+    });
+    return new TrainingSession(trainer, previewer, settings.preset);
+  }
+
+  get info(): ModelInfo {
+    const t = this.trainer;
+    const m = t.options.model;
+    return {
+      mode: 'train',
+      dataset: `${t.dataset.name} (${t.dataset.length} images)`,
+      imageShape: [m.inChannels, m.imageSize, m.imageSize],
+      parameters: t.net.plan.graph.params.used,
+      preset: this.preset,
+      corruption: String(t.options.corruption.name),
+      step: t.currentStep,
+      sampleCount: t.options.sampleCount,
+      sampleSteps: t.options.sampleSteps,
+    };
+  }
+
+  step(readLoss: boolean) {
+    return this.trainer.step({ readLoss });
+  }
+
+  async sample(seed: number, frames: number): Promise<PreviewResult> {
+    this.previewer.setWeights(await this.trainer.readFlat('ema'));
+    return this.previewer.run(seed, frames);
+  }
+
+  checkpoint(): Promise<Uint8Array> {
+    return this.trainer.checkpoint();
+  }
+
+  destroy(): void {
+    this.previewer.destroy();
+    this.trainer.destroy();
+  }
+}
+
+/** Sampling only, from a checkpoint's EMA weights (no data set needed: the prior bank is in the file). */
+export class SamplingSession {
+  private constructor(
+    private readonly previewer: Previewer,
+    readonly info: ModelInfo,
+    private readonly bytes: Uint8Array,
+  ) {}
+
+  static async fromCheckpoint(gpu: Gpu, bytes: Uint8Array, name: string): Promise<SamplingSession> {
+    const ckpt = decodeCheckpointFile(bytes, name);
+    const o = ckpt.fields.options;
+    const graph = new UNetGraph(o.model, { batch: 1, training: false });
+    const state = stateForLayout(ckpt, graph.graph.params);
+    const previewer = await Previewer.create(gpu, {
+      config: o.model,
+      corruption: corruptionFromJSON(o.corruption),
+      noise: Schedule.fromJSON(o.noise),
+      priorBank: state.priorBank,
+      count: o.sampleCount,
+      steps: o.sampleSteps,
+      sampler: o.sampler,
+      weights: state.flat.ema,
+    });
+    const d = ckpt.fields.dataset;
+    const info: ModelInfo = {
+      mode: 'sample',
+      dataset: `${d.name} (${d.length} images)`,
+      imageShape: [o.model.inChannels, o.model.imageSize, o.model.imageSize],
+      parameters: graph.graph.params.used,
+      preset: name,
+      corruption: String(o.corruption.name),
+      step: ckpt.fields.step,
+      sampleCount: o.sampleCount,
+      sampleSteps: o.sampleSteps,
+    };
+    return new SamplingSession(previewer, info, bytes);
+  }
+
+  sample(seed: number, frames: number): Promise<PreviewResult> {
+    return this.previewer.run(seed, frames);
+  }
+
+  async checkpoint(): Promise<Uint8Array> {
+    return this.bytes;
+  }
+
+  destroy(): void {
+    this.previewer.destroy();
+  }
+}
