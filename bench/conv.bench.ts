@@ -1,7 +1,7 @@
 // Convolution throughput at the U-Net's real shapes: forward, input gradient and weight (+ bias)
 // gradient, per variant. gflops counts 2 x multiply-adds of the convolution itself (the same for all
 // three passes), so the passes compare at equal FLOPs.
-// Options: --variant=direct|tiled (default: both), --n=8 (batch), --reps=5, --only=<shape name>.
+// Options: --variant=direct|tiled|gemm|winograd (default: all), --n=8 (batch), --reps=5, --only=<shape name>.
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape } from '../src/kernels/conv2d.ts';
 import { timeDispatches } from '../src/gpu/autotune.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';

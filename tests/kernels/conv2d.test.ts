@@ -114,6 +114,32 @@ describe.each(CONV2D_VARIANTS.map((v) => [v]))('conv2d GPU variant %s against th
   }
 });
 
+describe('conv2d variants run the algorithm they name', () => {
+  // The numerical tests above would also pass if a variant silently fell back to another one.
+  test('winograd covers the three passes of 3x3 stride-1 convolutions and leaves stride 2 to direct; gemm unfolds', async () => {
+    const { gpu } = ctx;
+    const labels = async (s: Conv2dShape, variant: string) => {
+      const z = sizes(s);
+      const x = gpu.tensor([s.n, s.cin, s.h, s.w]);
+      const w = gpu.tensor([s.cout, s.cin, s.k, s.k]);
+      const y = gpu.tensor([s.n, s.cout, z.ho, z.wo]);
+      const ds = [
+        ...(await conv2dForward(gpu, x, w, null, y, s, { variant })),
+        ...(await conv2dBackwardInput(gpu, y, w, x, s, { variant })),
+        ...(await conv2dBackwardWeight(gpu, x, y, w, null, s, { variant })),
+      ];
+      return ds.map((d) => d.label).join(' ');
+    };
+    const s1 = shape(2, 5, 5, 7, 3, 3, 1, 1);
+    const s2 = shape(3, 8, 6, 6, 8, 3, 2, 1);
+    const wino = await labels(s1, 'winograd');
+    for (const pass of ['forward', 'backwardInput', 'backwardWeight']) expect(wino).toContain(`conv2d.${pass}.winograd.`);
+    expect(wino).not.toContain('direct');
+    expect(await labels(s2, 'winograd')).not.toContain('winograd');
+    expect(await labels(s1, 'gemm')).toContain('conv2d.gemm.im2col');
+  });
+});
+
 describe('conv2d shape errors', () => {
   const s = shape(2, 3, 5, 5, 4, 3, 1, 1);
   test('tensors of the wrong shape, bad kernel options and unknown variants are refused', async () => {
