@@ -17,7 +17,7 @@ import { SAMPLER_CHOICES, samplerKind } from './train.ts';
 
 interface SampleFlags {
   checkpoint: string;
-  sampler: string;
+  sampler?: string;
   steps: number;
   count: number;
   seed: number;
@@ -31,7 +31,7 @@ export function sampleCommand(io: CliIo): Command {
   return new Command('sample')
     .description('sample images from a training checkpoint: a grid PNG and one PNG per image')
     .requiredOption('--checkpoint <file>', 'checkpoint.safetensors written by `softdiff train`')
-    .addOption(new Option('--sampler <kind>', 'sampler (pf = probability-flow)').choices(SAMPLER_CHOICES).default('momentum'))
+    .addOption(new Option('--sampler <kind>', "sampler (pf = probability-flow; default: the checkpoint's preview sampler)").choices(SAMPLER_CHOICES))
     .option('--steps <n>', 'sampler steps (NFE; noise levels for langevin)', positiveInt, 50)
     .option('--count <n>', 'number of images', positiveInt, 16)
     .option('--seed <n>', 'seed of the prior draw and the sampler noise', seedValue, 0)
@@ -55,7 +55,7 @@ async function runSample(f: SampleFlags, io: CliIo): Promise<void> {
   const o = ckpt.fields.options;
   const graph = new UNetGraph(o.model, { batch: 1, training: false });
   const state = stateForLayout(ckpt, graph.graph.params);
-  const kind = samplerKind(f.sampler);
+  const kind = f.sampler ? samplerKind(f.sampler) : o.sampler;
   const out = f.out ?? join(dirname(f.checkpoint), `samples-${kind}-seed${f.seed}`);
   const gpu = await createNodeGpu();
   let run: SampleRun | null = null;
