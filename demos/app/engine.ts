@@ -6,11 +6,10 @@ import type { Dataset } from '../../src/data/dataset.ts';
 import { imageToRgba, tileGrid, type BatchShape } from '../../src/io/grid.ts';
 import { PRESETS, type UNetConfig } from '../../src/nn/config.ts';
 import { UNetGraph } from '../../src/nn/unet-graph.ts';
-import { Sampler, type SamplerKind } from '../../src/diffusion/samplers.ts';
+import type { Intermediate, SamplerKind } from '../../src/diffusion/samplers.ts';
 import { Schedule } from '../../src/diffusion/schedule.ts';
 import type { Corruption } from '../../src/diffusion/types.ts';
-import { BankPrior } from '../../src/sample/bank-prior.ts';
-import { UNetDenoiser } from '../../src/sample/unet-denoiser.ts';
+import { SampleRun } from '../../src/sample/sample-run.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { decodeCheckpointFile, stateForLayout } from '../../src/train/checkpoint-state.ts';
 import { corruptionFromJSON, type TrainerOptions } from '../../src/train/options.ts';
@@ -46,13 +45,10 @@ function picture(data: Float32Array, shape: BatchShape): Picture {
   return { width: img.width, height: img.height, rgba: imageToRgba(img) as Uint8ClampedArray<ArrayBuffer> };
 }
 
-/** The sampler of the previews: the U-Net as denoiser with weights set before each run, a bank prior. */
+/** The sampler of the previews: a SampleRun (U-Net denoiser, bank prior) whose weights are set before each run. */
 export class Previewer {
   private constructor(
-    private readonly gpu: Gpu,
-    private readonly denoiser: UNetDenoiser,
-    private readonly prior: BankPrior,
-    private readonly sampler: Sampler,
+    private readonly run_: SampleRun,
     readonly shape: BatchShape,
   ) {}
 
@@ -60,44 +56,25 @@ export class Previewer {
     gpu: Gpu,
     o: { config: UNetConfig; corruption: Corruption; noise: Schedule; priorBank: Float32Array; count: number; steps: number; sampler: SamplerKind; weights?: Float32Array },
   ): Promise<Previewer> {
-    const { inChannels: c, imageSize: s } = o.config;
-    const shape: BatchShape = [o.count, c, s, s];
-    const denoiser = new UNetDenoiser(o.config, o.weights ?? null);
-    const prior = new BankPrior(o.priorBank, [c, s, s], o.noise.at(1));
-    const sampler = await Sampler.create(gpu, {
-      kind: o.sampler,
-      denoiser,
-      corruption: o.corruption,
-      noise: o.noise,
-      shape,
-      steps: o.steps,
-      prior,
-      langevin: { stepsPerLevel: 5 },
-    });
-    return new Previewer(gpu, denoiser, prior, sampler, shape);
+    const run = await SampleRun.create(gpu, { ...o, langevinStepsPerLevel: 5 });
+    return new Previewer(run, run.shape);
   }
 
   setWeights(flat: Float32Array): void {
-    this.denoiser.setWeights(flat);
+    this.run_.setWeights(flat);
   }
 
   /** One sampler run: the final x0hat as a grid, and about `frames` snapshots of x_t on the way. */
   async run(seed: number, frames = 0): Promise<PreviewResult> {
-    this.prior.choose(this.gpu, seed);
     const out: PreviewResult['frames'] = [];
-    const every = frames > 0 ? Math.max(1, Math.floor(this.sampler.nfe / frames)) : 0;
-    const x0hat = await this.sampler.run({
-      seed,
-      every,
-      onIntermediate: every ? (s) => void out.push({ t: s.t, picture: picture(s.xt, this.shape) }) : undefined,
-    });
-    return { grid: picture(await this.gpu.read(x0hat), this.shape), frames: out };
+    const every = frames > 0 ? Math.max(1, Math.floor(this.run_.nfe / frames)) : 0;
+    const onIntermediate = (s: Intermediate) => void out.push({ t: s.t, picture: picture(s.xt, this.shape) });
+    const result = await this.run_.run(seed, undefined, every ? { every, onIntermediate } : undefined);
+    return { grid: picture(result.images, this.shape), frames: out };
   }
 
   destroy(): void {
-    this.sampler.destroy();
-    this.prior.destroy();
-    this.denoiser.destroy();
+    this.run_.destroy();
   }
 }
 

@@ -5,7 +5,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { ValueError } from '../gpu/errors.ts';
 import type { UNetConfig } from '../nn/config.ts';
-import { Sampler, type SamplerKind } from '../diffusion/samplers.ts';
+import { Sampler, type Intermediate, type SamplerKind } from '../diffusion/samplers.ts';
 import type { Schedule } from '../diffusion/schedule.ts';
 import type { Corruption } from '../diffusion/types.ts';
 import { BankPrior } from './bank-prior.ts';
@@ -65,14 +65,27 @@ export class SampleRun {
     return this.sampler.nfe;
   }
 
+  /** Replace the weights (host array in the network's flat layout, e.g. a checkpoint's EMA). */
+  setWeights(flat: Float32Array): void {
+    this.denoiser.setWeights(flat);
+  }
+
   /** Copy the weights from a GPU buffer in the network's flat layout (the trainer's EMA). */
   copyWeightsFrom(buffer: GPUBuffer, byteOffset = 0): void {
     this.denoiser.copyWeightsFrom(this.gpu, buffer, byteOffset);
   }
 
-  async run(seed: number, onProgress?: (done: number, total: number) => void): Promise<SampleResult> {
+  /**
+   * One run for `seed`. With `intermediates`, x_t and x0hat are handed back every `every` steps (for
+   * previews and animations of the reverse process).
+   */
+  async run(
+    seed: number,
+    onProgress?: (done: number, total: number) => void,
+    intermediates?: { every: number; onIntermediate: (s: Intermediate) => void | Promise<void> },
+  ): Promise<SampleResult> {
     this.prior.choose(this.gpu, seed);
-    const out = await this.sampler.run({ seed, onProgress });
+    const out = await this.sampler.run({ seed, onProgress, every: intermediates?.every, onIntermediate: intermediates?.onIntermediate });
     return { images: await this.gpu.read(out), shape: this.shape };
   }
 
