@@ -28,13 +28,7 @@ const TM_MAX: u32 = 8u;
 const RUN: u32 = 4u; // output pixels sharing x loads per step (backward_weight)
 const SPAN: u32 = 17u; // >= the x (or dy) values a run of TM or RUN pixels touches in one kernel row
 
-struct Params {
-  n: u32, cin: u32, h: u32, w: u32,
-  cout: u32, ho: u32, wo: u32, k: u32,
-  stride: u32, pad: u32, accumulate: u32, has_bias: u32,
-  splits: u32, kchunk: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
+#include conv2d_params
 
 #if FORWARD
 @group(0) @binding(1) var<storage, read> x: array<f32>;

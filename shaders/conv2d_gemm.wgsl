@@ -15,13 +15,7 @@ override KS: u32 = 3;
 override ST: u32 = 1;
 override PD: u32 = 1;
 
-struct Params {
-  n: u32, cin: u32, h: u32, w: u32,
-  cout: u32, ho: u32, wo: u32, k: u32,
-  stride: u32, pad: u32, accumulate: u32, has_bias: u32,
-  splits: u32, kchunk: u32, _p0: u32, _p1: u32,
-}
-@group(0) @binding(0) var<uniform> p: Params;
+#include conv2d_params
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 

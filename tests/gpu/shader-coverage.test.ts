@@ -20,6 +20,7 @@ const COVERAGE: Record<string, [string, string]> = {
   channels: ['tests/kernels/channels.test.ts', 'concatChannels'],
   conv2d_direct: ['tests/kernels/conv2d.test.ts', 'CONV2D_VARIANTS'],
   conv2d_gemm: ['tests/kernels/conv2d.test.ts', 'gemm'],
+  conv2d_params: ['tests/kernels/conv2d.test.ts', 'CONV2D_VARIANTS'],
   conv2d_reduce: ['tests/kernels/conv2d.test.ts', 'conv2dBackwardWeight'],
   conv2d_tiled: ['tests/kernels/conv2d.test.ts', 'CONV2D_VARIANTS'],
   conv2d_winograd: ['tests/kernels/conv2d.test.ts', 'winograd'],
