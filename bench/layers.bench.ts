@@ -3,6 +3,7 @@
 // GB/s compares with the elementwise bench's bandwidth floor; the kernels read x (and dy) twice.
 import { groupNormBackward, groupNormForward, GROUPNORM_VARIANTS, type GroupNormShape } from '../src/kernels/groupnorm.ts';
 import { timeDispatches } from '../src/gpu/autotune.ts';
+import { timeWithCpu } from './timing.ts';
 import type { Bench } from './types.ts';
 
 const SHAPES: [c: number, side: number][] = [
@@ -36,9 +37,10 @@ export const bench: Bench = {
           // a second: SwiftShader's tree variant is slow enough to trip Chromium's GPU watchdog.
           const once = await timeDispatches(gpu, ds, 1);
           const reps = Number(opts.reps ?? Math.max(1, Math.min(20, Math.floor(200 / once))));
-          const ms = (await timeDispatches(gpu, Array.from({ length: reps }, () => ds).flat(), 3)) / reps;
+          const t = await timeWithCpu(gpu, Array.from({ length: reps }, () => ds).flat(), 3);
+          const ms = t.ms / reps;
           const bytes = tensors * 4 * size;
-          emit({ bench: 'layers', shape: { layer: 'groupnorm+silu', pass, ...shape }, variant, ms, bytes, gbps: bytes / ms / 1e6 });
+          emit({ bench: 'layers', shape: { layer: 'groupnorm+silu', pass, ...shape }, variant, ms, cpuMs: t.cpuMs === undefined ? undefined : t.cpuMs / reps, bytes, gbps: bytes / ms / 1e6 });
         }
       }
       for (const t of [x, dy, gamma, beta, y, dx, stats, dgamma, dbeta]) gpu.pool.release(t);

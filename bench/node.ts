@@ -1,5 +1,12 @@
 // Node benchmark runner: `npm run bench -- <name|all> [--key=value ...]` prints one JSON line per
 // result on stdout (progress and notes go to stderr). Run from source by scripts/run-ts.mjs.
+// Every line carries the 1-minute load average when it was printed (load1): on a shared machine a
+// figure means little without it. --choices=FILE loads the autotuned kernel-variant choices from FILE
+// when it exists and saves them there after the run (A/B comparisons with the same choices, and no
+// timing runs at planning).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { loadVariantCache, variantCache } from '../src/gpu/autotune.ts';
 import { createNodeGpu, releaseNodeGpu } from '../src/node/device.ts';
 import { benches } from './registry.ts';
 import type { BenchOptions } from './types.ts';
@@ -20,9 +27,11 @@ export async function main(argv: string[]): Promise<void> {
   const selected = names.includes('all') ? Object.values(benches) : names.map((n) => benches[n] ?? fail(n));
   const gpu = await createNodeGpu();
   console.error(`adapter: ${gpu.adapter.key} (${gpu.adapter.description || gpu.adapter.vendor})`);
+  if (opts.choices && existsSync(opts.choices)) loadVariantCache(JSON.parse(readFileSync(opts.choices, 'utf8')) as Record<string, string>);
   try {
     for (const b of selected)
-      await b.run(gpu, opts, (r) => console.log(JSON.stringify({ ...r, adapter: r.adapter ?? gpu.adapter.key, runtime: 'node' })));
+      await b.run(gpu, opts, (r) => console.log(JSON.stringify({ ...r, adapter: r.adapter ?? gpu.adapter.key, runtime: 'node', load1: Number(loadavg()[0]!.toFixed(2)) })));
+    if (opts.choices) writeFileSync(opts.choices, JSON.stringify(variantCache(), null, 1) + '\n');
   } finally {
     await gpu.done().catch(() => {});
     gpu.destroy();

@@ -3,8 +3,9 @@
 // Reports ms per step (median), GFLOP/s of the conv/linear/attention arithmetic, dispatches per step
 // and the planned bytes. Options: --preset=bench|mnist|rgb32|rgb64, --batch=8, --steps=10, --warmup=2,
 // --variants=conv2d:direct,groupnorm:serial (skips autotuning, which is long on SwiftShader),
-// --profile (also one JSON line per kernel label: the summed time of its dispatches, each dispatch
-// timed alone, so the lines show where a step's time goes)
+// --profile (also a table on stderr and one JSON line per kernel family: the summed GPU time of its
+// dispatches, bench/profile.ts; --profile=labels for one per label; --profileReps=3),
+// cpuMs = the process's CPU time per timed step (Node: lavapipe's threads are this process's)
 // (in Chromium keep steps and warm-up small: the page call must finish within puppeteer's 180 s).
 import { PRESETS, unetConfig, type PresetName } from '../src/nn/config.ts';
 import { UNet } from '../src/nn/unet.ts';
@@ -12,25 +13,8 @@ import { TrainingStep } from '../src/nn/training-step.ts';
 import { mseLoss } from '../src/kernels/mse.ts';
 import { AdamW } from '../src/kernels/adamw.ts';
 import type { Bench, BenchResult } from './types.ts';
-import type { Gpu } from '../src/gpu/gpu.ts';
-import type { Dispatch } from '../src/gpu/kernel.ts';
-import { timeDispatches } from '../src/gpu/autotune.ts';
-
-/** Time each dispatch alone (median of 3 after a warm-up) and sum by label, largest first. */
-async function profileStep(gpu: Gpu, ds: readonly Dispatch[], emit: (r: Omit<BenchResult, 'bench' | 'shape'> & { ms: number }) => void): Promise<void> {
-  const byLabel = new Map<string, { ms: number; count: number }>();
-  let total = 0;
-  for (const d of ds) {
-    const ms = await timeDispatches(gpu, [d], 3);
-    total += ms;
-    const e = byLabel.get(d.label) ?? { ms: 0, count: 0 };
-    e.ms += ms;
-    e.count++;
-    byLabel.set(d.label, e);
-  }
-  for (const [label, e] of [...byLabel].sort((a, b) => b[1].ms - a[1].ms))
-    emit({ variant: label, ms: e.ms, dispatches: e.count, share: e.ms / total });
-}
+import { formatTable, profileDispatches, summarize } from './profile.ts';
+import { processCpuMs } from './timing.ts';
 
 export const bench: Bench = {
   name: 'unet',
@@ -64,12 +48,14 @@ export const bench: Bench = {
     const first = await step.run({ readLoss: true });
     for (let i = 0; i < warmup; i++) step.run();
     const times: number[] = [];
+    const cpu0 = processCpuMs();
     for (let i = 0; i < steps; i++) {
       const s0 = performance.now();
       step.run();
       await gpu.done();
       times.push(performance.now() - s0);
     }
+    const cpuMs = cpu0 === null ? undefined : (processCpuMs()! - cpu0) / steps;
     const last = await step.run({ readLoss: true });
     times.sort((a, b) => a - b);
     const ms = times[Math.floor(times.length / 2)]!;
@@ -89,10 +75,17 @@ export const bench: Bench = {
       gflopPerStep: flops / 1e9,
       msMin: times[0],
       msMax: times[times.length - 1],
+      cpuMs,
       planMs: Math.round(planMs),
       loss: { first, last },
     });
-    if (opts.profile) await profileStep(gpu, step.dispatchList, (r) => emit({ ...r, bench: 'unet-profile', shape: { preset, batch } }));
+    if (opts.profile) {
+      const p = await profileDispatches(gpu, step.dispatchList, Number(opts.profileReps ?? 3));
+      const key = opts.profile === 'labels' ? 'label' : 'family';
+      const rows = summarize(p, key);
+      for (const r of rows) emit({ bench: 'unet-profile', shape: { preset, batch }, variant: r.name, ms: r.ms, dispatches: r.dispatches, share: r.share, method: p.method });
+      console.error(formatTable(`U-Net step (${preset}, batch ${batch}) by ${key}: per-dispatch GPU time (${p.method}, min of ${opts.profileReps ?? 3})`, rows, p.totalMs));
+    }
     step.destroy();
     net.destroy();
     gpu.pool.release(target);
