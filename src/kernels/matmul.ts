@@ -11,8 +11,10 @@ import { pickVariant, type Variant } from '../gpu/autotune.ts';
  * tiled: 64x64 shared-memory tiles, 16x16 workgroups (GPUs).
  * reg8x8 / reg4x4: register blocks of 8x8 / 4x4 per invocation, vec4 loads of B, no barriers
  * (CPU software adapters; reg4x4 leaves more invocations for small outputs).
+ * splitk: one workgroup per 4x4 block of C whose lanes split K (shaders/matmul_splitk.wgsl), for
+ * small outputs with a long K (the Winograd weight gradient); timed only where K dwarfs M and N.
  */
-export const MATMUL_VARIANTS = ['tiled', 'reg8x8', 'reg4x4'] as const;
+export const MATMUL_VARIANTS = ['tiled', 'reg8x8', 'reg4x4', 'splitk'] as const;
 export type MatmulVariant = (typeof MATMUL_VARIANTS)[number];
 
 export interface MatmulOptions {
@@ -42,7 +44,7 @@ export async function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, opts: Ma
   // On software adapters the tiled variant measured 4-5x (lavapipe) and 8-19x (SwiftShader) slower than
   // reg8x8 at 256-1024 (bench/matmul),
   // so it is not worth timing there; it stays available by name.
-  const names = gpu.adapter.software && !opts.variant ? MATMUL_VARIANTS.filter((v) => v !== 'tiled') : MATMUL_VARIANTS;
+  const names = opts.variant ? MATMUL_VARIANTS : MATMUL_VARIANTS.filter((v) => (v !== 'tiled' || !gpu.adapter.software) && (v !== 'splitk' || longK(s)));
   const variants: Variant[] = names.map((name) => ({ name, build: () => buildMatmul(gpu, name, a, b, c, s, opts) }));
   const choice = await pickVariant(gpu, `matmul:${shapeClass(s, opts)}`, variants, opts.variant);
   return choice.dispatches;
@@ -72,6 +74,10 @@ export function matmulShape(a: Tensor, b: Tensor, c: Tensor, opts: MatmulOptions
   return { batch, M, N, K };
 }
 
+/** Few output blocks, each with a long inner loop: the shape split-K is for. */
+const longK = (s: MatmulShape) => s.K >= 256 && s.K >= 8 * Math.max(s.M, s.N);
+const SPLITK_WG = 64;
+
 /** The autotune key: sizes bucketed to powers of two, plus whether B can be read as vec4. */
 function shapeClass(s: MatmulShape, opts: MatmulOptions): string {
   const bucket = (x: number) => 2 ** Math.ceil(Math.log2(x));
@@ -90,7 +96,11 @@ async function buildMatmul(gpu: Gpu, variant: MatmulVariant, a: Tensor, b: Tenso
   const bindings = ['uniform', 'read', 'read', 'rw'] as const;
   let groups: [number, number, number];
   let d: Dispatch;
-  if (variant === 'tiled') {
+  if (variant === 'splitk') {
+    groups = [Math.ceil(N / 4), Math.ceil(M / 4), batch];
+    const k = await gpu.kernel({ shader: 'matmul_splitk', entry: 'matmul_splitk', bindings, constants: { WG: SPLITK_WG } });
+    d = k.bind([params, a, b, c], groups, `matmul:${variant}`);
+  } else if (variant === 'tiled') {
     groups = [Math.ceil(N / 64), Math.ceil(M / 64), batch];
     const k = await gpu.kernel({ shader: 'matmul_tiled', entry: 'matmul_tiled', bindings });
     d = k.bind([params, a, b, c], groups, `matmul:${variant}`);

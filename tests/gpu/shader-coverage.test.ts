@@ -34,6 +34,7 @@ const COVERAGE: Record<string, [string, string]> = {
   mask: ['tests/diffusion/corruptions.test.ts', 'SoftMask'],
   matmul_regblock: ['tests/kernels/matmul.test.ts', 'MATMUL_VARIANTS'],
   matmul_tiled: ['tests/kernels/matmul.test.ts', 'MATMUL_VARIANTS'],
+  matmul_splitk: ['tests/kernels/matmul.test.ts', 'MATMUL_VARIANTS'],
   mse: ['tests/kernels/mse.test.ts', 'mseLoss'],
   philox: ['tests/diffusion/rng.test.ts', 'Philox'],
   prior: ['tests/diffusion/prior.test.ts', 'GaussianPrior'],

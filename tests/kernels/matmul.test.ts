@@ -61,6 +61,12 @@ describe.each(MATMUL_VARIANTS)('matmul variant %s against float64 (tolerance gam
       expect(await worstRatio(ctx.gpu, { M, N, K, transA, transB }, variant, 3), `${M}x${N}x${K}`).toBeLessThanOrEqual(1);
   });
 
+  test('long K with a small output (the Winograd weight gradient: B transposed, batched)', async () => {
+    // K well past the split-K variant's 64 lanes and not a multiple of them; M, N not multiples of 4.
+    expect(await worstRatio(ctx.gpu, { M: 18, N: 7, K: 2051, batch: 3, batchA: true, batchB: true, transB: true }, variant, 8)).toBeLessThanOrEqual(1);
+    expect(await worstRatio(ctx.gpu, { M: 5, N: 16, K: 777, transA: true }, variant, 9)).toBeLessThanOrEqual(1);
+  });
+
   test('batched, with a broadcast operand', async () => {
     const { gpu } = ctx;
     expect(await worstRatio(gpu, { M: 9, N: 12, K: 17, batch: 3, batchA: true, batchB: true }, variant, 5)).toBeLessThanOrEqual(1);
