@@ -5,7 +5,8 @@
 // when it exists and saves them there after the run (A/B comparisons with the same choices, and no
 // timing runs at planning).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { cpus, loadavg } from 'node:os';
+import type { Gpu } from '../src/gpu/gpu.ts';
 import { loadVariantCache, variantCache } from '../src/gpu/autotune.ts';
 import { createNodeGpu, releaseNodeGpu } from '../src/node/device.ts';
 import { benches } from './registry.ts';
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
   const selected = names.includes('all') ? Object.values(benches) : names.map((n) => benches[n] ?? fail(n));
   const gpu = await createNodeGpu();
   console.error(`adapter: ${gpu.adapter.key} (${gpu.adapter.description || gpu.adapter.vendor})`);
+  console.log(JSON.stringify(adapterLine(gpu)));
   if (opts.choices && existsSync(opts.choices)) loadVariantCache(JSON.parse(readFileSync(opts.choices, 'utf8')) as Record<string, string>);
   try {
     for (const b of selected)
@@ -37,6 +39,14 @@ export async function main(argv: string[]): Promise<void> {
     gpu.destroy();
     releaseNodeGpu();
   }
+}
+
+/** The first line of every run: what the figures below were measured on. */
+function adapterLine(gpu: Gpu): Record<string, unknown> {
+  const limits: Record<string, number> = {};
+  for (const k of ['maxStorageBufferBindingSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupsPerDimension'])
+    limits[k] = (gpu.limits as unknown as Record<string, number>)[k]!;
+  return { bench: 'adapter', adapter: gpu.adapter.key, runtime: 'node', info: gpu.adapter, features: gpu.features, limits, node: process.version, cpus: cpus().length, load1: Number(loadavg()[0]!.toFixed(2)) };
 }
 
 function fail(name: string): never {
