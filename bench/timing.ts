@@ -3,7 +3,6 @@
 // loaded machine delay it but, unlike wall time, do not inflate it. The browser has no such counter.
 import type { Gpu } from '../src/gpu/gpu.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
-import { timeDispatches } from '../src/gpu/autotune.ts';
 
 /** CPU time (user + system, all threads) of this process in ms, or null where the runtime has none. */
 export function processCpuMs(): number | null {
@@ -13,10 +12,24 @@ export function processCpuMs(): number | null {
   return (u.user + u.system) / 1000;
 }
 
-/** timeDispatches (wall ms per submit) plus the process CPU ms per submit (undefined in a browser). */
+/**
+ * Wall ms per submit (median of `reps` after a warm-up, as timeDispatches) and, where the runtime has
+ * the counter, the process CPU ms of the cheapest run: load from other processes only ever adds to a
+ * run, so the minimum is the figure that repeats.
+ */
 export async function timeWithCpu(gpu: Gpu, ds: readonly Dispatch[], reps: number): Promise<{ ms: number; cpuMs?: number }> {
-  const cpu0 = processCpuMs();
-  const ms = await timeDispatches(gpu, ds, reps);
-  const cpu = cpu0 === null ? undefined : (processCpuMs()! - cpu0) / (reps + 1); // + its warm-up run
-  return { ms, cpuMs: cpu };
+  gpu.recorder('warm-up').run(ds).submit();
+  await gpu.done();
+  const walls: number[] = [];
+  let cpu = Infinity;
+  for (let i = 0; i < reps; i++) {
+    const c0 = processCpuMs();
+    const t0 = performance.now();
+    gpu.recorder('timed').run(ds).submit();
+    await gpu.done();
+    walls.push(performance.now() - t0);
+    if (c0 !== null) cpu = Math.min(cpu, processCpuMs()! - c0);
+  }
+  walls.sort((a, b) => a - b);
+  return { ms: walls[Math.floor(walls.length / 2)]!, cpuMs: Number.isFinite(cpu) ? cpu : undefined };
 }

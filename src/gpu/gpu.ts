@@ -47,6 +47,13 @@ export class Gpu {
   readonly kernels: KernelCache;
   readonly pool: BufferPool;
   readonly features: { timestamps: boolean; f16: boolean; subgroups: boolean };
+  /**
+   * Milliseconds of CPU time spent by the threads that run this device's kernels, where the runtime
+   * can tell (Node on a software adapter: they are the process's threads; set by createNodeGpu), else
+   * null. Autotuning times variants with it: on a shared machine other processes stretch wall time
+   * by whole scheduler slices but leave a kernel's CPU time nearly unchanged.
+   */
+  workClock: (() => number) | null = null;
   private lostError: DeviceLostError | null = null;
   private validationErrors: string[] = [];
   private destroyed = false;

@@ -23,7 +23,15 @@ export function nodeGpuObject(dawnOptions: string[] = []): GPU {
 
 /** A Gpu on Dawn. Each call gets its own adapter and device (an adapter gives out one device). */
 export async function createNodeGpu(opts: GpuOptions = {}): Promise<Gpu> {
-  return Gpu.create(nodeGpuObject(), { ...opts, runtime: 'node' });
+  const gpu = await Gpu.create(nodeGpuObject(), { ...opts, runtime: 'node' });
+  // A software adapter (lavapipe) runs kernels on this process's threads: their CPU time is the work.
+  if (gpu.adapter.software) gpu.workClock = processCpuMs;
+  return gpu;
+}
+
+function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }
 
 /** Forget Dawn's GPU object so the process can exit once every device is destroyed. */
