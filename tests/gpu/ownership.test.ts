@@ -77,7 +77,7 @@ describe('plans return the device to its baseline', () => {
     await gpu.done();
     const base = gpu.census.snapshot();
     const cfg = unetConfig('mnist', { ...TINY.modelOverrides, inChannels: 1, imageSize: 8 });
-    let bank = new Float32Array(0);
+    let bank: Float32Array = new Float32Array(0);
     for (let i = 0; i < 20; i++) {
       const t = await Trainer.create(gpu, data(), TINY);
       await t.step({ readLoss: true });
