@@ -43,7 +43,7 @@ export const bench: Bench = {
           emit({ bench: 'layers', shape: { layer: 'groupnorm+silu', pass, ...shape }, variant, ms, cpuMs: t.cpuMs === undefined ? undefined : t.cpuMs / reps, bytes, gbps: bytes / ms / 1e6 });
         }
       }
-      for (const t of [x, dy, gamma, beta, y, dx, stats, dgamma, dbeta]) gpu.pool.release(t);
+      for (const t of [x, dy, gamma, beta, y, dx, stats, dgamma, dbeta]) gpu.release(t);
     }
   },
 };

@@ -28,7 +28,7 @@ export const bench: Bench = {
         const ms = (await timeDispatches(gpu, Array(perSubmit).fill(ds).flat(), reps)) / perSubmit;
         emit({ bench: 'matmul', shape: { M: n, N: n, K: n }, variant, ms, gflops: flops / ms / 1e6, bytes: 4 * 3 * n * n });
       }
-      for (const t of [A, B, C]) gpu.pool.release(t);
+      for (const t of [A, B, C]) gpu.release(t);
     }
   },
 };
@@ -52,6 +52,6 @@ async function runShapes(gpu: Gpu, opts: BenchOptions, emit: (r: BenchResult) =>
       const { ms, cpuMs } = await timeWithCpu(gpu, ds, reps);
       emit({ bench: 'matmul', shape: { batch, M, N, K, trans: flags.join('') }, variant, ms, cpuMs, gflops: flops / ms / 1e6 });
     }
-    for (const t of [A, B, C]) gpu.pool.release(t);
+    for (const t of [A, B, C]) gpu.release(t);
   }
 }

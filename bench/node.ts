@@ -7,7 +7,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Gpu } from '../src/gpu/gpu.ts';
-import { loadVariantCache, variantCache } from '../src/gpu/autotune.ts';
 import { createNodeGpu, releaseNodeGpu } from '../src/node/device.ts';
 import { benches } from './registry.ts';
 import type { BenchOptions } from './types.ts';
@@ -29,11 +28,11 @@ export async function main(argv: string[]): Promise<void> {
   const gpu = await createNodeGpu();
   console.error(`adapter: ${gpu.adapter.key} (${gpu.adapter.description || gpu.adapter.vendor})`);
   console.log(JSON.stringify(adapterLine(gpu)));
-  if (opts.choices && existsSync(opts.choices)) loadVariantCache(JSON.parse(readFileSync(opts.choices, 'utf8')) as Record<string, string>);
+  if (opts.choices && existsSync(opts.choices)) gpu.variants.import(JSON.parse(readFileSync(opts.choices, 'utf8')) as Record<string, string>);
   try {
     for (const b of selected)
       await b.run(gpu, opts, (r) => console.log(JSON.stringify({ ...r, adapter: r.adapter ?? gpu.adapter.key, runtime: 'node', load1: Number(loadavg()[0]!.toFixed(2)) })));
-    if (opts.choices) writeFileSync(opts.choices, JSON.stringify(variantCache(), null, 1) + '\n');
+    if (opts.choices) writeFileSync(opts.choices, JSON.stringify(gpu.variants.export(), null, 1) + '\n');
   } finally {
     await gpu.done().catch(() => {});
     gpu.destroy();

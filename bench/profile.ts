@@ -50,8 +50,8 @@ async function timestampOnce(gpu: Gpu, ds: readonly Dispatch[]): Promise<number[
   const device = gpu.device;
   const count = 2 * ds.length;
   const query = device.createQuerySet({ type: 'timestamp', count, label: 'profile' });
-  const resolved = device.createBuffer({ size: count * 8, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC, label: 'profile:resolve' });
-  const staging = device.createBuffer({ size: count * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'profile:read' });
+  const resolved = gpu.census.create({ size: count * 8, usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC, label: 'profile:resolve' });
+  const staging = gpu.census.create({ size: count * 8, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'profile:read' });
   const enc = device.createCommandEncoder({ label: 'profile' });
   ds.forEach((d, i) => {
     const pass = enc.beginComputePass({ label: d.label, timestampWrites: { querySet: query, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });

@@ -88,7 +88,7 @@ export const bench: Bench = {
     }
     step.destroy();
     net.destroy();
-    gpu.pool.release(target);
-    gpu.pool.release(loss);
+    gpu.release(target);
+    gpu.release(loss);
   },
 };
