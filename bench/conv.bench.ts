@@ -3,7 +3,7 @@
 // three passes), so the passes compare at equal FLOPs.
 // Options: --variant=direct|tiled|gemm|winograd (default: all), --n=8 (batch), --reps=5, --only=<shape name>.
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape } from '../src/kernels/conv2d.ts';
-import { timeDispatches } from '../src/gpu/autotune.ts';
+import { timeWithCpu } from './timing.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
 import type { Bench } from './types.ts';
 
@@ -21,7 +21,7 @@ export const bench: Bench = {
   async run(gpu, opts, emit) {
     const n = Number(opts.n ?? 8);
     const reps = Number(opts.reps ?? 5);
-    const variants = opts.variant ? [opts.variant] : [...CONV2D_VARIANTS];
+    const variants = opts.variant ? opts.variant.split(',') : [...CONV2D_VARIANTS];
     for (const [name, base] of SHAPES) {
       if (opts.only && opts.only !== name) continue;
       const s: Conv2dShape = { n, ...base };
@@ -44,25 +44,15 @@ export const bench: Bench = {
           // A first run outside the timing: a software adapter may compile the pipeline at first use.
           gpu.recorder('conv warm-up').run(ds).submit();
           await gpu.done();
-          const cpu0 = cpuMs();
-          const ms = await timeDispatches(gpu, ds, reps);
-          // CPU time of the whole process per run (Node only): on a software adapter this is the work
-          // itself, and unlike wall time it does not grow when other processes share the cores.
-          const cpu = cpu0 === null ? null : (cpuMs()! - cpu0) / (reps + 1);
-          emit({ bench: 'conv', shape: { name, n, ...base, ho, wo }, pass, variant, ms: round(ms), gflops: round(flops / ms / 1e6), ...(cpu === null ? {} : { cpuMs: round(cpu) }) });
+          // CPU time of the cheapest run (Node only): on a software adapter this is the work itself,
+          // and unlike wall time it does not grow when other processes share the cores.
+          const { ms, cpuMs: cpu } = await timeWithCpu(gpu, ds, reps);
+          emit({ bench: 'conv', shape: { name, n, ...base, ho, wo }, pass, variant, ms: round(ms), gflops: round(flops / ms / 1e6), ...(cpu === undefined ? {} : { cpuMs: round(cpu) }) });
         }
       }
       for (const t of [x, w, b, y]) gpu.release(t);
     }
   },
 };
-
-/** Process CPU time in ms where the runtime has it (Node), else null. */
-function cpuMs(): number | null {
-  const proc = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
-  if (!proc?.cpuUsage) return null;
-  const u = proc.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
 
 const round = (v: number) => Math.round(v * 1000) / 1000;

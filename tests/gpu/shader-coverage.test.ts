@@ -24,6 +24,7 @@ const COVERAGE: Record<string, [string, string]> = {
   conv2d_reduce: ['tests/kernels/conv2d.test.ts', 'conv2dBackwardWeight'],
   conv2d_tiled: ['tests/kernels/conv2d.test.ts', 'CONV2D_VARIANTS'],
   conv2d_winograd: ['tests/kernels/conv2d.test.ts', 'winograd'],
+  conv2d_winograd4: ['tests/kernels/conv2d.test.ts', 'CONV2D_VARIANTS'],
   dataset_stats: ['tests/diffusion/level-scheduler.test.ts', 'datasetSpectrum'],
   dct: ['tests/diffusion/blur.test.ts', 'dctForward'],
   elementwise: ['tests/gpu/elementwise.test.ts', 'silu_backward'],

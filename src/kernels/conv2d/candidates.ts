@@ -17,11 +17,12 @@ import { direct } from './direct.ts';
 import { tiled } from './tiled.ts';
 import { gemm } from './gemm.ts';
 import { winograd } from './winograd.ts';
+import { winograd4 } from './winograd4.ts';
 
-export const CONV2D_VARIANTS = ['direct', 'tiled', 'gemm', 'winograd'] as const;
+export const CONV2D_VARIANTS = ['direct', 'tiled', 'gemm', 'winograd', 'winograd4'] as const;
 export type Conv2dVariant = (typeof CONV2D_VARIANTS)[number];
 
-export const CONV2D_ALGORITHMS: Record<Conv2dVariant, Conv2dAlgorithm> = { direct, tiled, gemm, winograd };
+export const CONV2D_ALGORITHMS: Record<Conv2dVariant, Conv2dAlgorithm> = { direct, tiled, gemm, winograd, winograd4 };
 
 /** The algorithm that runs under `name` for this shape: itself where it applies, else 'direct'. */
 export function algorithmFor(name: Conv2dVariant, s: Conv2dShape): Conv2dAlgorithm {
@@ -32,9 +33,9 @@ export function algorithmFor(name: Conv2dVariant, s: Conv2dShape): Conv2dAlgorit
 /** The variant names worth timing for `s` on `gpu`'s adapter. */
 export function candidates(gpu: Gpu, s: Conv2dShape): Conv2dVariant[] {
   const wino = winograd.applies(s);
-  let names: Conv2dVariant[] = CONV2D_VARIANTS.filter((v) => v !== 'winograd' || wino);
-  if (gpu.adapter.key === 'lavapipe') names = wino ? ['direct', 'winograd'] : ['direct', 'gemm'];
-  if (gpu.adapter.key === 'swiftshader') names = wino ? ['gemm', 'winograd'] : ['gemm'];
+  let names: Conv2dVariant[] = CONV2D_VARIANTS.filter((v) => !v.startsWith('winograd') || wino);
+  if (gpu.adapter.key === 'lavapipe') names = wino ? ['direct', 'winograd', 'winograd4'] : ['direct', 'gemm'];
+  if (gpu.adapter.key === 'swiftshader') names = wino ? ['gemm', 'winograd', 'winograd4'] : ['gemm'];
   names = names.filter((v) => CONV2D_ALGORITHMS[v].scratchFloats(s) * 4 <= gpu.limits.maxStorageBufferBindingSize);
   return names.length ? names : ['direct'];
 }
