@@ -144,6 +144,7 @@ describe('U-Net on the GPU against the float64 reference', () => {
   test.each([
     ['without attention, direct conv, serial GroupNorm', tiny, { conv2d: 'direct', groupnorm: 'serial' }],
     ['without attention, tiled conv, tree GroupNorm', tiny, { conv2d: 'tiled', groupnorm: 'tree' }],
+    ['without attention, F(4x4, 3x3) Winograd conv (winograd4), serial GroupNorm', tiny, { conv2d: 'winograd4', groupnorm: 'serial' }],
     ['with attention', tinyAttention, {}],
   ] as const)('%s: forward matches the reference; gradients match central finite differences', async (_, cfg, variants) => {
     const { gpu } = ctx;
