@@ -46,8 +46,8 @@ export const bench: Bench = {
           await gpu.done();
           // CPU time of the cheapest run (Node only): on a software adapter this is the work itself,
           // and unlike wall time it does not grow when other processes share the cores.
-          const { ms, cpuMs: cpu } = await timeWithCpu(gpu, ds, reps);
-          emit({ bench: 'conv', shape: { name, n, ...base, ho, wo }, pass, variant, ms: round(ms), gflops: round(flops / ms / 1e6), ...(cpu === undefined ? {} : { cpuMs: round(cpu) }) });
+          const { ms, cpuMs: cpu, workMs } = await timeWithCpu(gpu, ds, reps);
+          emit({ bench: 'conv', shape: { name, n, ...base, ho, wo }, pass, variant, ms: round(ms), gflops: round(flops / ms / 1e6), ...(cpu === undefined ? {} : { cpuMs: round(cpu) }), ...(workMs === undefined ? {} : { workMs: round(workMs) }) });
         }
       }
       for (const t of [x, w, b, y]) gpu.release(t);

@@ -40,7 +40,7 @@ export const bench: Bench = {
           const t = await timeWithCpu(gpu, Array.from({ length: reps }, () => ds).flat(), 3);
           const ms = t.ms / reps;
           const bytes = tensors * 4 * size;
-          emit({ bench: 'layers', shape: { layer: 'groupnorm+silu', pass, ...shape }, variant, ms, cpuMs: t.cpuMs === undefined ? undefined : t.cpuMs / reps, bytes, gbps: bytes / ms / 1e6 });
+          emit({ bench: 'layers', shape: { layer: 'groupnorm+silu', pass, ...shape }, variant, ms, cpuMs: t.cpuMs === undefined ? undefined : t.cpuMs / reps, workMs: t.workMs === undefined ? undefined : t.workMs / reps, bytes, gbps: bytes / ms / 1e6 });
         }
       }
       for (const t of [x, dy, gamma, beta, y, dx, stats, dgamma, dbeta]) gpu.release(t);

@@ -49,8 +49,8 @@ async function runShapes(gpu: Gpu, opts: BenchOptions, emit: (r: BenchResult) =>
       const ds = await matmul(gpu, A, B, C, { variant, transA, transB });
       gpu.recorder('warm-up').run(ds).submit();
       await gpu.done();
-      const { ms, cpuMs } = await timeWithCpu(gpu, ds, reps);
-      emit({ bench: 'matmul', shape: { batch, M, N, K, trans: flags.join('') }, variant, ms, cpuMs, gflops: flops / ms / 1e6 });
+      const { ms, cpuMs, workMs } = await timeWithCpu(gpu, ds, reps);
+      emit({ bench: 'matmul', shape: { batch, M, N, K, trans: flags.join('') }, variant, ms, cpuMs, workMs, gflops: flops / ms / 1e6 });
     }
     for (const t of [A, B, C]) gpu.release(t);
   }

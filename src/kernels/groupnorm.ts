@@ -27,6 +27,16 @@ export interface GroupNormBackwardOptions extends GroupNormOptions {
   accumulate?: boolean;
 }
 
+/**
+ * The variants worth timing: on a software adapter only 'serial' (lavapipe, batch 8, 8 groups, the
+ * U-Net's shapes: the tree variant's barriers cost 2-6x its CPU time in the forward and 3-10x in the
+ * backward, and under load the autotune's timings are noisy enough to pick it anyway); elsewhere both.
+ * A forced name is looked up among all of them.
+ */
+function candidates(gpu: Gpu, force?: string): readonly GroupNormVariant[] {
+  return force === undefined && gpu.adapter.software ? ['serial'] : GROUPNORM_VARIANTS;
+}
+
 /** Row-per-invocation kernels: small workgroups, so that a few rows still spread over CPU threads. */
 const WG_SERIAL = 16;
 
@@ -113,7 +123,7 @@ export async function groupNormForward(
       normalize.bind([p, t.x, coef, t.y], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm:normalize'),
     ];
   };
-  const variants = GROUPNORM_VARIANTS.map((name) => ({ name, build: (g: Gpu, t: ForwardOperands) => build(g, name, t) }));
+  const variants = candidates(gpu, opts.variant).map((name) => ({ name, build: (g: Gpu, t: ForwardOperands) => build(g, name, t) }));
   return (await pickVariant(gpu, `groupnorm:${shapeKey(s)}`, variants, { x, gamma, beta, y, stats }, opts.variant)).dispatches;
 }
 
@@ -173,6 +183,6 @@ export async function groupNormBackward(
       dxKernel.bind([p, t.x, t.dy, planes, t.dx], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm-backward:dx'),
     ];
   };
-  const variants = GROUPNORM_VARIANTS.map((name) => ({ name, build: (g: Gpu, t: BackwardOperands) => build(g, name, t) }));
+  const variants = candidates(gpu, opts.variant).map((name) => ({ name, build: (g: Gpu, t: BackwardOperands) => build(g, name, t) }));
   return (await pickVariant(gpu, `groupnorm-backward:${shapeKey(s)}`, variants, { x, gamma, beta, stats, dy, dx, dgamma, dbeta }, opts.variant)).dispatches;
 }
