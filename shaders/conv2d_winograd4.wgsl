@@ -23,13 +23,15 @@
 // every 1-D transform is a few vec4 multiply-adds; a 2-D transform applies one along rows (lanes =
 // columns), transposes, and applies the other along columns (lanes = rows). No private arrays
 // (SwiftShader keeps those in memory).
-// Flags: one entry point per pipeline (WEIGHT, INPUT, OUTPUT, GRADOUT, WGRADT select its bindings);
-// FLIP as above.
-// Bindings: 0 params, then weight_transform: 1 w, 2 U | input_transform: 1 inp, 2 V |
-//   output_transform: 1 M, 2 bias, 3 out | grad_output_transform: 1 dy, 2 D |
-//   weight_grad_transform: 1 dU, 2 dw.
-// Dispatches (grid1d, 2-D when large): weight_transform and weight_grad_transform over oc*ic,
-//   input_transform over ic*T, output_transform and grad_output_transform over oc*T invocations.
+// Entry points (one per pipeline; its flag selects its bindings, and WEIGHT, INPUT, GRADOUT the
+// transforms it calls): the two transforms before a product share one dispatch, so a pass is three
+// dispatches (transforms, matmul, transform back).
+//   prepare       (PREPARE + WEIGHT + INPUT):   1 w, 2 U, 3 inp, 4 V     over ic*T + oc*ic invocations
+//   prepare_wgrad (PREPARE_WGRAD + INPUT + GRADOUT): 1 inp, 2 V, 3 dy, 4 D   over ic*T + oc*T
+//   output_transform (OUTPUT): 1 M, 2 bias, 3 out, [4 chanBias [n, oc] (CHANNEL_BIAS), 5 residual
+//     [n, oc, HO, WO] (RESIDUAL): the forward's epilogue]                  over oc*T
+//   weight_grad_transform (WGRADT): 1 dU, 2 dw                             over oc*ic
+// Flags besides: FLIP as above. Binding 0 is always the params; grids are grid1d (2-D when large).
 
 override WG: u32 = 64;
 
@@ -56,10 +58,35 @@ fn tileOf(t: u32) -> Tile {
   return Tile(ni, y, r - y * p.tx);
 }
 
-#if WEIGHT
+// Bindings by pipeline: 'prepare' (PREPARE) transforms the weights and the input in one dispatch,
+// 'prepare_wgrad' (PREPARE_WGRAD) the input and the output gradient; the others run alone.
+#if PREPARE
 @group(0) @binding(1) var<storage, read> wt: array<f32>;
 @group(0) @binding(2) var<storage, read_write> U: array<f32>;
+@group(0) @binding(3) var<storage, read> inp: array<f32>;
+@group(0) @binding(4) var<storage, read_write> V: array<f32>;
+#endif
+#if PREPARE_WGRAD
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read_write> V: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> D: array<f32>;
+#endif
+#if OUTPUT
+@group(0) @binding(1) var<storage, read> M: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// Epilogue (forward only): a per-(sample, channel) bias [n, oc] and a residual [n, oc, HO, WO] added
+// to every output (the residual block's time embedding and skip connection).
+@group(0) @binding(4) var<storage, read> chanBias: array<f32>;
+@group(0) @binding(5) var<storage, read> residual: array<f32>;
+#endif
+#if WGRADT
+@group(0) @binding(1) var<storage, read> dU: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
+#endif
 
+#if WEIGHT
 // U[6k + c] for the six rows k of column c: v holds rows 0-3, h rows 4-5 (in .xy); stride s.
 fn putU(c: u32, s: u32, i: u32, v: vec4f, h: vec4f) {
   U[c * s + i] = v.x;
@@ -76,10 +103,8 @@ fn gT(x: S3) -> S6 {
   return S6(0.25 * x.v0, -(sum + x.v1) / 6.0, (x.v1 - sum) / 6.0, x.v0 / 24.0 + x.v1 / 12.0 + x.v2 / 6.0, x.v0 / 24.0 - x.v1 / 12.0 + x.v2 / 6.0, x.v2);
 }
 
-// Contract: U[q, oc, ic] for all 36 q of one (oc, ic).
-@compute @workgroup_size(WG)
-fn weight_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+// Contract: U[q, oc, ic] for all 36 q of the i-th (oc, ic).
+fn weightTransform(i: u32) {
   let pairs = p.oc * p.ic;
   if (i >= pairs) { return; }
   let oc = i / p.ic;
@@ -107,9 +132,6 @@ fn weight_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 #endif
 
 #if INPUT
-@group(0) @binding(1) var<storage, read> inp: array<f32>;
-@group(0) @binding(2) var<storage, read_write> V: array<f32>;
-
 // V[6k + c] for the six rows k of column c: v holds rows 0-3, h rows 4-5 (in .xy); stride s.
 fn putV(c: u32, s: u32, i: u32, v: vec4f, h: vec4f) {
   V[c * s + i] = v.x;
@@ -144,10 +166,8 @@ fn bT(x: S6) -> S6 {
   );
 }
 
-// Contract: V[q, ic, t] for all 36 q of one (ic, t); lanes run along t (contiguous stores).
-@compute @workgroup_size(WG)
-fn input_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+// Contract: V[q, ic, t] for all 36 q of the i-th (ic, t); lanes run along t (contiguous stores).
+fn inputTransform(i: u32) {
   let T = p.n * p.ty * p.tx;
   if (i >= p.ic * T) { return; }
   let ic = i / T;
@@ -181,10 +201,6 @@ fn input_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 #endif
 
 #if OUTPUT
-@group(0) @binding(1) var<storage, read> M: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
 // A^T x: 6 -> 4, on four lanes.
 fn aT(x: S6) -> S4 {
   let s12 = x.v1 + x.v2;
@@ -195,7 +211,12 @@ fn aT(x: S6) -> S4 {
 }
 
 fn store(i: u32, v: f32) {
-  if (p.accumulate != 0u) { out[i] = out[i] + v; } else { out[i] = v; }
+#if RESIDUAL
+  let r = v + residual[i];
+#else
+  let r = v;
+#endif
+  if (p.accumulate != 0u) { out[i] = out[i] + r; } else { out[i] = r; }
 }
 
 // Output row oy (if inside the image), columns ox..ox+3 (those inside) = v.
@@ -237,7 +258,10 @@ fn output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   // Transposed (lanes = the 4 output columns), then A^T along the rows.
   let y = aT(S6(vec4f(a.v0.x, a.v1.x, a.v2.x, a.v3.x), vec4f(a.v0.y, a.v1.y, a.v2.y, a.v3.y), vec4f(a.v0.z, a.v1.z, a.v2.z, a.v3.z),
                 vec4f(a.v0.w, a.v1.w, a.v2.w, a.v3.w), vec4f(b.v0.x, b.v1.x, b.v2.x, b.v3.x), vec4f(b.v0.y, b.v1.y, b.v2.y, b.v3.y)));
-  let bv = vec4f(select(0.0, bias[min(oc, arrayLength(&bias) - 1u)], p.has_bias != 0u));
+  var bv = vec4f(select(0.0, bias[min(oc, arrayLength(&bias) - 1u)], p.has_bias != 0u));
+#if CHANNEL_BIAS
+  bv += vec4f(chanBias[tile.n * p.oc + oc]);
+#endif
   let oy = 4u * tile.y;
   let ox = 4u * tile.x;
   let o = ((tile.n * p.oc + oc) * p.ho + oy) * p.wo + ox;
@@ -249,9 +273,6 @@ fn output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 #endif
 
 #if GRADOUT
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> D: array<f32>;
-
 // D[6k + c] for the six rows k of column c: v holds rows 0-3, h rows 4-5 (in .xy); stride s.
 fn putD(c: u32, s: u32, i: u32, v: vec4f, h: vec4f) {
   D[c * s + i] = v.x;
@@ -281,10 +302,8 @@ fn dyRow(o: u32, oy: u32, ox: u32) -> vec4f {
   return v;
 }
 
-// Contract: D[q, oc, t] for all 36 q of one (oc, t): tile t's 4x4 of dy[n, oc] spread to 6x6.
-@compute @workgroup_size(WG)
-fn grad_output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+// Contract: D[q, oc, t] for all 36 q of the i-th (oc, t): tile t's 4x4 of dy[n, oc] spread to 6x6.
+fn gradOutputTransform(i: u32) {
   let T = p.n * p.ty * p.tx;
   if (i >= p.oc * T) { return; }
   let oc = i / T;
@@ -308,9 +327,6 @@ fn grad_output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num
 #endif
 
 #if WGRADT
-@group(0) @binding(1) var<storage, read> dU: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
-
 // G^T x: 6 -> 3, on four lanes.
 fn gt3(x: S6) -> S3 {
   let s12 = x.v1 + x.v2;
@@ -349,5 +365,25 @@ fn weight_grad_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   dw[o] = k.v0.x; dw[o + 1u] = k.v0.y; dw[o + 2u] = k.v0.z;
   dw[o + 3u] = k.v1.x; dw[o + 4u] = k.v1.y; dw[o + 5u] = k.v1.z;
   dw[o + 6u] = k.v2.x; dw[o + 7u] = k.v2.y; dw[o + 8u] = k.v2.z;
+}
+#endif
+
+#if PREPARE
+// Contract: the input transform of invocations [0, ic*T), then the weight transform of the next oc*ic.
+@compute @workgroup_size(WG)
+fn prepare(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flatIndex(gid, nwg);
+  let inputs = p.ic * p.n * p.ty * p.tx;
+  if (i < inputs) { inputTransform(i); } else { weightTransform(i - inputs); }
+}
+#endif
+
+#if PREPARE_WGRAD
+// Contract: the input transform of invocations [0, ic*T), then the gradient transform of the next oc*T.
+@compute @workgroup_size(WG)
+fn prepare_wgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flatIndex(gid, nwg);
+  let inputs = p.ic * p.n * p.ty * p.tx;
+  if (i < inputs) { inputTransform(i); } else { gradOutputTransform(i - inputs); }
 }
 #endif

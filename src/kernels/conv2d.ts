@@ -11,7 +11,11 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { pickVariant, type Operands } from '../gpu/autotune.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import type { Conv2dAlgorithm } from './conv2d/algorithm.ts';
+import type { Conv2dAlgorithm, ForwardOperands } from './conv2d/algorithm.ts';
+import { addChannelBias } from './channels.ts';
+import { addInto } from './accumulate.ts';
+import { ValueError } from '../gpu/errors.ts';
+import { expectShape } from '../gpu/tensor.ts';
 import { algorithmFor, candidates, CONV2D_VARIANTS, type Conv2dVariant } from './conv2d/candidates.ts';
 import { biasGrad } from './conv2d/reduce.ts';
 import { checkConvTensors, conv2dOutSize, shapeKey, type Conv2dShape } from './conv2d/shape.ts';
@@ -26,10 +30,35 @@ async function choose<T extends Operands>(gpu: Gpu, key: string, s: Conv2dShape,
   return (await pickVariant(gpu, key, variants, operands, force)).dispatches;
 }
 
-/** y = conv(x, w) + b. */
-export async function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, s: Conv2dShape, opts: { variant?: string } = {}): Promise<Dispatch[]> {
+/** What the forward adds to its output besides the bias (its fused epilogue). */
+export interface Conv2dEpilogue {
+  /** [n, cout]: added to every pixel of (sample, channel), e.g. a residual block's time embedding. */
+  channelBias?: Tensor | null;
+  /** [n, cout, ho, wo]: added element by element, e.g. a residual block's skip connection. */
+  residual?: Tensor | null;
+}
+
+/** y = conv(x, w) + b (+ the epilogue's per-sample channel bias and residual). */
+export async function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, s: Conv2dShape, opts: { variant?: string; epilogue?: Conv2dEpilogue } = {}): Promise<Dispatch[]> {
   checkConvTensors(s, { x, w, b, y });
-  return choose(gpu, `conv2d.forward|${shapeKey(s)}`, s, { x, w, b, y }, (a, g, t) => a.forward(g, t, s), opts.variant);
+  const channelBias = opts.epilogue?.channelBias ?? null;
+  const residual = opts.epilogue?.residual ?? null;
+  if (channelBias) expectShape('conv2d epilogue channel bias [n, cout]', channelBias, [s.n, s.cout]);
+  if (residual) {
+    expectShape('conv2d epilogue residual [n, cout, ho, wo]', residual, y.shape);
+    if (residual.buffer === y.buffer) throw new ValueError('conv2d epilogue: the residual must not share a buffer with the output y.');
+  }
+  const key = `conv2d.forward|${shapeKey(s)}${channelBias ? '|+cb' : ''}${residual ? '|+res' : ''}`;
+  const build = async (a: Conv2dAlgorithm, g: Gpu, t: ForwardOperands): Promise<Dispatch[]> => {
+    const ds = await a.forward(g, t, s);
+    if (a.epilogue || (!t.channelBias && !t.residual)) return ds;
+    // The algorithm does not fuse them: add them after it, in place.
+    const { ho, wo } = conv2dOutSize(s);
+    if (t.channelBias) ds.push(...(await addChannelBias(g, t.y, t.channelBias, t.y, { n: s.n, c: s.cout, hw: ho * wo })));
+    if (t.residual) ds.push(await addInto(g, t.residual, t.y));
+    return ds;
+  };
+  return choose(gpu, key, s, { x, w, b, y, channelBias, residual }, build, opts.variant);
 }
 
 /** dx = conv^T(dy, w), or dx += conv^T(dy, w) with `accumulate`. */

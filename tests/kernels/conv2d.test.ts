@@ -85,6 +85,27 @@ describe.each(CONV2D_VARIANTS.map((v) => [v]))('conv2d GPU variant %s against th
       expectClose(await gpu.read(y), conv2dRef(x64, w64, null, s), { ...TOL, label: 'y without bias' });
     });
 
+    test(`forward with the fused epilogue (per-sample channel bias, residual): ${name}`, async () => {
+      const { gpu } = ctx;
+      const cb64 = randn(s.n * s.cout, 16);
+      const res64 = randn(z.y, 17);
+      const x = gpu.upload(f32(x64), [s.n, s.cin, s.h, s.w]);
+      const w = gpu.upload(f32(w64), [s.cout, s.cin, s.k, s.k]);
+      const b = gpu.upload(f32(b64), [s.cout]);
+      const cb = gpu.upload(f32(cb64), [s.n, s.cout]);
+      const res = gpu.upload(f32(res64), [s.n, s.cout, z.ho, z.wo]);
+      const y = gpu.upload(new Float32Array(z.y).fill(777), [s.n, s.cout, z.ho, z.wo]);
+      const plain = conv2dRef(x64, w64, b64, s);
+      const plane = z.ho * z.wo;
+      const withCb = plain.map((v, i) => v + cb64[Math.floor(i / plane)]!);
+      await run(await conv2dForward(gpu, x, w, b, y, s, { variant, epilogue: { channelBias: cb, residual: res } }));
+      expectClose(await gpu.read(y), withCb.map((v, i) => v + res64[i]!), { ...TOL, label: 'y + channel bias + residual' });
+      await run(await conv2dForward(gpu, x, w, b, y, s, { variant, epilogue: { channelBias: cb } }));
+      expectClose(await gpu.read(y), withCb, { ...TOL, label: 'y + channel bias' });
+      await run(await conv2dForward(gpu, x, w, null, y, s, { variant, epilogue: { residual: res } }));
+      expectClose(await gpu.read(y), conv2dRef(x64, w64, null, s).map((v, i) => v + res64[i]!), { ...TOL, label: 'y + residual, no bias' });
+    });
+
     test(`backward input, overwrite and accumulate: ${name}`, async () => {
       const { gpu } = ctx;
       const dy = gpu.upload(f32(dy64), [s.n, s.cout, z.ho, z.wo]);
@@ -137,6 +158,11 @@ describe('conv2d variants run the algorithm they name', () => {
     expect(wino).not.toContain('direct');
     expect(await labels(s2, 'winograd')).not.toContain('winograd');
     expect(await labels(s1, 'gemm')).toContain('conv2d.gemm.im2col');
+    // F(4x4, 3x3): per pass one transform dispatch (two transforms), the batched matmul, one back.
+    const wino4 = (await labels(s1, 'winograd4')).split(' ');
+    expect(wino4).toHaveLength(9);
+    for (const pass of ['forward', 'backwardInput', 'backwardWeight']) expect(wino4.filter((l) => l.startsWith(`conv2d.${pass}.winograd4.`))).toHaveLength(2);
+    expect(await labels(s2, 'winograd4')).not.toContain('winograd4');
   });
 });
 
@@ -158,6 +184,9 @@ describe('conv2d shape errors', () => {
     await expect(conv2dForward(gpu, x, w, null, y, { ...s, pad: -1 })).rejects.toThrow(ValueError);
     await expect(conv2dForward(gpu, x, w, null, y, { ...s, h: 1, w: 1, pad: 0 })).rejects.toThrow(ShapeError);
     await expect(conv2dForward(gpu, x, w, null, y, s, { variant: 'nope' })).rejects.toThrow(ValueError);
+    await expect(conv2dForward(gpu, x, w, null, y, s, { epilogue: { channelBias: gpu.tensor([2, 3]) } })).rejects.toThrow(/channel bias/);
+    await expect(conv2dForward(gpu, x, w, null, y, s, { epilogue: { residual: gpu.tensor([2, 4, 5, 4]) } })).rejects.toThrow(/residual/);
+    await expect(conv2dForward(gpu, x, w, null, y, s, { epilogue: { residual: y } })).rejects.toThrow(ValueError);
   });
   test('output size follows PyTorch rounding', () => {
     expect(conv2dOutSize(shape(1, 1, 7, 5, 1, 3, 2, 1))).toEqual({ ho: 4, wo: 3 });

@@ -9,7 +9,12 @@ import type { Dispatch } from '../../gpu/kernel.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import type { Conv2dShape } from './shape.ts';
 
-export type ForwardOperands = { x: Tensor; w: Tensor; b: Tensor | null; y: Tensor };
+/**
+ * The forward's operands. `channelBias` [n, cout] (a per-sample bias, e.g. a time embedding) and
+ * `residual` [n, cout, ho, wo] are the fused epilogue: y = conv(x, w) + b + channelBias + residual.
+ * An algorithm that does not fuse them says so (`epilogue: false`) and the op adds them after it.
+ */
+export type ForwardOperands = { x: Tensor; w: Tensor; b: Tensor | null; y: Tensor; channelBias?: Tensor | null; residual?: Tensor | null };
 export type BackwardInputOperands = { dy: Tensor; w: Tensor; dx: Tensor };
 export type BackwardWeightOperands = { x: Tensor; dy: Tensor; dw: Tensor };
 
@@ -17,6 +22,8 @@ export interface Conv2dAlgorithm {
   readonly name: string;
   /** Whether it computes this shape itself (the op falls back to 'direct' where it does not). */
   applies(s: Conv2dShape): boolean;
+  /** Whether its forward adds ForwardOperands' channelBias and residual itself. */
+  readonly epilogue?: boolean;
   /** Floats of the largest scratch matrix one of its passes binds (0: it needs none). */
   scratchFloats(s: Conv2dShape): number;
   /** y = conv(x, w) + b. */
