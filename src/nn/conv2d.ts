@@ -14,6 +14,12 @@ export interface Conv2dOptions {
   inputGrad?: boolean;
   /** Name of the output activation (default `${name}:out`). */
   output?: string;
+  /**
+   * Tensors the forward adds to its output (fused into the convolution where its algorithm can):
+   * `channelBias` [n, cout] per (sample, channel), `residual` [n, cout, ho, wo]. Their gradients are
+   * the caller's: d(channelBias) is the per-plane sum of d(output), d(residual) is d(output).
+   */
+  epilogue?: { channelBias?: string; residual?: string };
 }
 
 export class Conv2d implements Module {
@@ -22,6 +28,7 @@ export class Conv2d implements Module {
   readonly weight: string;
   readonly bias: string;
   private readonly inputGrad: boolean;
+  private readonly epilogue: { channelBias?: string; residual?: string };
 
   constructor(
     graph: Graph,
@@ -39,6 +46,7 @@ export class Conv2d implements Module {
     this.bias = graph.param(`${name}.bias`, [opts.cout], init);
     this.output = graph.tensor(opts.output ?? `${name}:out`, [n, opts.cout, ho, wo]);
     this.inputGrad = graph.training && (opts.inputGrad ?? true);
+    this.epilogue = { ...opts.epilogue };
     const macs = n * opts.cout * ho * wo * fanIn;
     graph.flops.forward += 2 * macs;
     if (graph.training) graph.flops.backward += 2 * macs * (this.inputGrad ? 2 : 1);
@@ -49,7 +57,9 @@ export class Conv2d implements Module {
   }
 
   forward(b: Buffers): Promise<Dispatch[]> {
-    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, { variant: b.variants.conv2d });
+    const { channelBias, residual } = this.epilogue;
+    const epilogue = { channelBias: channelBias ? b.t(channelBias) : null, residual: residual ? b.t(residual) : null };
+    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, { variant: b.variants.conv2d, epilogue });
   }
 
   backward(b: Buffers): Promise<Dispatch[]> {

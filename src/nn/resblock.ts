@@ -2,9 +2,10 @@
 //   h = Conv3x3(SiLU(GroupNorm(x)));  h += Dense(SiLU(temb)) per channel;
 //   h = Conv3x3(SiLU(GroupNorm(h)));  out = h + (cin == cout ? x : Conv1x1(x)).
 // Parameter names: <name>.norm1, .conv1, .temb, .norm2, .conv2, .skip (only when cin != cout).
+// The time bias and the residual are the epilogues of conv1 and conv2 (added inside the convolution
+// where its algorithm fuses them): conv2 writes the block's output.
 import type { Dispatch } from '../gpu/kernel.ts';
-import { elementwise } from '../kernels/elementwise.ts';
-import { addChannelBias, channelBiasBackward } from '../kernels/channels.ts';
+import { channelBiasBackward } from '../kernels/channels.ts';
 import { addInto } from '../kernels/accumulate.ts';
 import { Conv2d } from './conv2d.ts';
 import { GroupNorm } from './groupnorm.ts';
@@ -34,35 +35,30 @@ export class ResBlock implements Module {
     const [n, cin, h, w] = graph.shape(input) as [number, number, number, number];
     const { cout, groups } = opts;
     this.hw = h * w;
+    // Modules are declared in the parameter order of the checkpoints and the initialisation stream
+    // (norm1, conv1, temb, norm2, conv2, skip); the epilogues name tensors declared just after.
+    const tembOut = `${name}.temb:out`;
+    const skipOut = `${name}.skip:out`;
     this.norm1 = new GroupNorm(graph, `${name}.norm1`, input, { groups, silu: true });
-    this.conv1 = new Conv2d(graph, `${name}.conv1`, this.norm1.output, { cout, k: 3 });
-    this.temb = new Linear(graph, `${name}.temb`, tembAct, { out: cout });
-    // The time bias is added in place: conv1's backward needs its input, not its output.
+    this.conv1 = new Conv2d(graph, `${name}.conv1`, this.norm1.output, { cout, k: 3, epilogue: { channelBias: tembOut } });
+    this.temb = new Linear(graph, `${name}.temb`, tembAct, { out: cout, output: tembOut });
     this.biased = this.conv1.output;
     this.norm2 = new GroupNorm(graph, `${name}.norm2`, this.biased, { groups, silu: true });
-    this.conv2 = new Conv2d(graph, `${name}.conv2`, this.norm2.output, { cout, k: 3 });
-    this.skip = cin === cout ? null : new Conv2d(graph, `${name}.skip`, input, { cout, k: 1 });
-    this.output = graph.tensor(`${name}:out`, [n, cout, h, w]);
-    if (graph.training) {
-      // Additions pass the gradient through unchanged: these gradients are the same tensors.
-      graph.grad(this.output);
-      graph.aliasGrad(this.conv2.output, this.output);
-      if (this.skip) graph.aliasGrad(this.skip.output, this.output);
-    }
+    this.conv2 = new Conv2d(graph, `${name}.conv2`, this.norm2.output, { cout, k: 3, output: `${name}:out`, epilogue: { residual: cin === cout ? input : skipOut } });
+    this.skip = cin === cout ? null : new Conv2d(graph, `${name}.skip`, input, { cout, k: 1, output: skipOut });
+    this.output = this.conv2.output;
+    // The skip adds d(out) unchanged: its gradient is the same tensor.
+    if (graph.training && this.skip) graph.aliasGrad(this.skip.output, this.output);
   }
 
   async forward(b: Buffers): Promise<Dispatch[]> {
-    const [n, cout] = b.t(this.biased).shape as [number, number];
-    const residual = this.skip ? this.skip.output : this.input;
     return sequence(
       this.norm1.forward(b),
-      this.conv1.forward(b),
       this.temb.forward(b),
-      addChannelBias(b.gpu, b.t(this.biased), b.t(this.temb.output), b.t(this.biased), { n, c: cout, hw: this.hw }),
+      this.conv1.forward(b), // + time bias
       this.norm2.forward(b),
-      this.conv2.forward(b),
       this.skip ? this.skip.forward(b) : [],
-      elementwise(b.gpu, 'add', b.t(this.output), b.t(this.conv2.output), b.t(residual)),
+      this.conv2.forward(b), // + residual, into the block's output
     );
   }
 
