@@ -17,13 +17,15 @@
 // Layouts: inp [n, ic, H, W], out [n, oc, HO, WO] NCHW float32; w [cout, cin, 3, 3] (PyTorch);
 // tiles t = (n*TY + ty)*TX + tx with TY = ceil(HO/2), TX = ceil(WO/2); U [16, oc, ic], V [16, ic, T],
 // M [16, oc, T]. Written without private arrays (SwiftShader keeps those in memory).
-// Flags: one entry point per pipeline (WEIGHT, INPUT, OUTPUT, GRADOUT, WGRADT select its bindings);
-// FLIP as above.
-// Bindings: 0 params, then weight_transform: 1 w, 2 U | input_transform: 1 inp, 2 V |
-//   output_transform: 1 M, 2 bias, 3 out | grad_output_transform: 1 dy, 2 D |
-//   weight_grad_transform: 1 dU, 2 dw.
-// Dispatches (grid1d, 2-D when large): weight_transform and weight_grad_transform over oc*ic,
-//   input_transform over ic*T, output_transform and grad_output_transform over oc*T invocations.
+// Entry points (one per pipeline; its flag selects its bindings, and WEIGHT, INPUT, GRADOUT the
+// transforms it calls): the two transforms before a product share one dispatch, so a pass is three
+// dispatches (transforms, matmul, transform back).
+//   prepare       (PREPARE + WEIGHT + INPUT):   1 w, 2 U, 3 inp, 4 V     over ic*T + oc*ic invocations
+//   prepare_wgrad (PREPARE_WGRAD + INPUT + GRADOUT): 1 inp, 2 V, 3 dy, 4 D   over ic*T + oc*T
+//   output_transform (OUTPUT): 1 M, 2 bias, 3 out, [4 chanBias [n, oc] (CHANNEL_BIAS), 5 residual
+//     [n, oc, HO, WO] (RESIDUAL): the forward's epilogue]                  over oc*T
+//   weight_grad_transform (WGRADT): 1 dU, 2 dw                             over oc*ic
+// Flags besides: FLIP as above. Binding 0 is always the params; grids are grid1d (2-D when large).
 
 override WG: u32 = 64;
 
@@ -36,17 +38,41 @@ struct Params {
 
 fn flatIndex(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
-#if WEIGHT
+// Bindings by pipeline: 'prepare' (PREPARE) transforms the weights and the input in one dispatch,
+// 'prepare_wgrad' (PREPARE_WGRAD) the input and the output gradient; the others run alone.
+#if PREPARE
 @group(0) @binding(1) var<storage, read> wt: array<f32>;
 @group(0) @binding(2) var<storage, read_write> U: array<f32>;
+@group(0) @binding(3) var<storage, read> inp: array<f32>;
+@group(0) @binding(4) var<storage, read_write> V: array<f32>;
+#endif
+#if PREPARE_WGRAD
+@group(0) @binding(1) var<storage, read> inp: array<f32>;
+@group(0) @binding(2) var<storage, read_write> V: array<f32>;
+@group(0) @binding(3) var<storage, read> dy: array<f32>;
+@group(0) @binding(4) var<storage, read_write> D: array<f32>;
+#endif
+#if OUTPUT
+@group(0) @binding(1) var<storage, read> M: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// Epilogue (forward only): a per-(sample, channel) bias [n, oc] and a residual [n, oc, HO, WO] added
+// to every output (the residual block's time embedding and skip connection).
+@group(0) @binding(4) var<storage, read> chanBias: array<f32>;
+@group(0) @binding(5) var<storage, read> residual: array<f32>;
+#endif
+#if WGRADT
+@group(0) @binding(1) var<storage, read> dU: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
+#endif
+
+#if WEIGHT
 
 // G g G^T along one axis: 3 taps -> 4.
 fn gRow(a: vec3f) -> vec4f { return vec4f(a.x, 0.5 * (a.x + a.y + a.z), 0.5 * (a.x - a.y + a.z), a.z); }
 
-// Contract: U[q, oc, ic] for all 16 q of one (oc, ic).
-@compute @workgroup_size(WG)
-fn weight_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+// Contract: U[q, oc, ic] for all 16 q of the i-th (oc, ic).
+fn weightTransform(i: u32) {
   let pairs = p.oc * p.ic;
   if (i >= pairs) { return; }
   let oc = i / p.ic;
@@ -80,8 +106,6 @@ fn weight_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 #endif
 
 #if INPUT
-@group(0) @binding(1) var<storage, read> inp: array<f32>;
-@group(0) @binding(2) var<storage, read_write> V: array<f32>;
 
 // One row of the 4x4 patch: input row iy, columns ix..ix+3, zero outside the image.
 fn patchRow(base: u32, iy: i32, ix: i32) -> vec4f {
@@ -98,10 +122,8 @@ fn patchRow(base: u32, iy: i32, ix: i32) -> vec4f {
 // B^T d along a row: 4 -> 4.
 fn bRow(a: vec4f) -> vec4f { return vec4f(a.x - a.z, a.y + a.z, a.z - a.y, a.y - a.w); }
 
-// Contract: V[q, ic, t] for all 16 q of one (ic, t); lanes run along t (contiguous stores).
-@compute @workgroup_size(WG)
-fn input_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+// Contract: V[q, ic, t] for all 16 q of the i-th (ic, t); lanes run along t (contiguous stores).
+fn inputTransform(i: u32) {
   let tpi = p.ty * p.tx;
   let T = p.n * tpi;
   if (i >= p.ic * T) { return; }
@@ -133,15 +155,17 @@ fn input_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 #endif
 
 #if OUTPUT
-@group(0) @binding(1) var<storage, read> M: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
 // A^T m along a row: 4 -> 2.
 fn aRow(a: vec4f) -> vec2f { return vec2f(a.x + a.y + a.z, a.y - a.z - a.w); }
 
 fn store(i: u32, v: f32) {
-  if (p.accumulate != 0u) { out[i] = out[i] + v; } else { out[i] = v; }
+#if RESIDUAL
+  let r = v + residual[i];
+#else
+  let r = v;
+#endif
+  if (p.accumulate != 0u) { out[i] = out[i] + r; } else { out[i] = r; }
 }
 
 // Contract: the 2x2 outputs of tile t in channel oc (those inside the image).
@@ -159,10 +183,13 @@ fn output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
   let m2 = vec4f(M[8u * s + i], M[9u * s + i], M[10u * s + i], M[11u * s + i]);
   let m3 = vec4f(M[12u * s + i], M[13u * s + i], M[14u * s + i], M[15u * s + i]);
   // Rows (A^T m), then columns (. A).
-  let b = select(0.0, bias[min(oc, arrayLength(&bias) - 1u)], p.has_bias != 0u);
+  var b = select(0.0, bias[min(oc, arrayLength(&bias) - 1u)], p.has_bias != 0u);
+  let ni = t / tpi;
+#if CHANNEL_BIAS
+  b += chanBias[ni * p.oc + oc];
+#endif
   let y0 = aRow(m0 + m1 + m2) + b;
   let y1 = aRow(m1 - m2 - m3) + b;
-  let ni = t / tpi;
   let r = t - ni * tpi;
   let tyi = r / p.tx;
   let txi = r - tyi * p.tx;
@@ -180,16 +207,12 @@ fn output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 #endif
 
 #if GRADOUT
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read_write> D: array<f32>;
 
 // A dY along one axis: 2 -> 4.
 fn aColT(a: vec2f) -> vec4f { return vec4f(a.x, a.x + a.y, a.x - a.y, -a.y); }
 
-// Contract: D[q, oc, t] for all 16 q of one (oc, t): tile t's 2x2 of dy[n, oc] spread to 4x4.
-@compute @workgroup_size(WG)
-fn grad_output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+// Contract: D[q, oc, t] for all 16 q of the i-th (oc, t): tile t's 2x2 of dy[n, oc] spread to 4x4.
+fn gradOutputTransform(i: u32) {
   let tpi = p.ty * p.tx;
   let T = p.n * tpi;
   if (i >= p.oc * T) { return; }
@@ -225,8 +248,6 @@ fn grad_output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num
 #endif
 
 #if WGRADT
-@group(0) @binding(1) var<storage, read> dU: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dw: array<f32>;
 
 // G^T u along one axis: 4 -> 3.
 fn gtRow(a: vec4f) -> vec3f { return vec3f(a.x + 0.5 * (a.y + a.z), 0.5 * (a.y - a.z), 0.5 * (a.y + a.z) + a.w); }
@@ -249,5 +270,25 @@ fn weight_grad_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num
   dw[b] = k0.x; dw[b + 1u] = k0.y; dw[b + 2u] = k0.z;
   dw[b + 3u] = k1.x; dw[b + 4u] = k1.y; dw[b + 5u] = k1.z;
   dw[b + 6u] = k2.x; dw[b + 7u] = k2.y; dw[b + 8u] = k2.z;
+}
+#endif
+
+#if PREPARE
+// Contract: the input transform of invocations [0, ic*T), then the weight transform of the next oc*ic.
+@compute @workgroup_size(WG)
+fn prepare(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flatIndex(gid, nwg);
+  let inputs = p.ic * p.n * p.ty * p.tx;
+  if (i < inputs) { inputTransform(i); } else { weightTransform(i - inputs); }
+}
+#endif
+
+#if PREPARE_WGRAD
+// Contract: the input transform of invocations [0, ic*T), then the gradient transform of the next oc*T.
+@compute @workgroup_size(WG)
+fn prepare_wgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flatIndex(gid, nwg);
+  let inputs = p.ic * p.n * p.ty * p.tx;
+  if (i < inputs) { inputTransform(i); } else { gradOutputTransform(i - inputs); }
 }
 #endif

@@ -158,10 +158,13 @@ describe('conv2d variants run the algorithm they name', () => {
     expect(wino).not.toContain('direct');
     expect(await labels(s2, 'winograd')).not.toContain('winograd');
     expect(await labels(s1, 'gemm')).toContain('conv2d.gemm.im2col');
-    // F(4x4, 3x3): per pass one transform dispatch (two transforms), the batched matmul, one back.
-    const wino4 = (await labels(s1, 'winograd4')).split(' ');
-    expect(wino4).toHaveLength(9);
-    for (const pass of ['forward', 'backwardInput', 'backwardWeight']) expect(wino4.filter((l) => l.startsWith(`conv2d.${pass}.winograd4.`))).toHaveLength(2);
+    // F(2x2, 3x3) and F(4x4, 3x3): per pass one transform dispatch (both transforms), the batched
+    // matmul, one transform back.
+    for (const v of ['winograd', 'winograd4']) {
+      const all = (await labels(s1, v)).split(' ');
+      expect(all).toHaveLength(9);
+      for (const pass of ['forward', 'backwardInput', 'backwardWeight']) expect(all.filter((l) => l.startsWith(`conv2d.${pass}.${v}.`))).toHaveLength(2);
+    }
     expect(await labels(s2, 'winograd4')).not.toContain('winograd4');
   });
 });

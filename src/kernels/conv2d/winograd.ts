@@ -2,7 +2,9 @@
 // convolutions, all three passes: 2.25x fewer multiply-adds than any direct form, and a software
 // adapter is bound by its arithmetic (1.5-2.5x faster than 'direct' on lavapipe at most U-Net
 // shapes). The input gradient is the convolution of dy with the flipped, channel-swapped kernel,
-// padded by 2 - pad. Transformed tiles live in the device's shared scratch (roles winoU/V/M).
+// padded by 2 - pad. Transformed tiles live in the device's shared scratch (roles winoU/V/M). A pass is
+// three dispatches: both transforms before the product in one, the batched matmul, the transform back
+// (which adds the forward's epilogue: per-sample channel bias and residual).
 import type { Gpu } from '../../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../../gpu/kernel.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
@@ -11,7 +13,14 @@ import type { Conv2dAlgorithm } from './algorithm.ts';
 import { checkGrid, conv2dOutSize, type Conv2dShape } from './shape.ts';
 
 const WG = 64;
-const NO_ENTRY = { WEIGHT: false, INPUT: false, OUTPUT: false, GRADOUT: false, WGRADT: false } as const;
+const NO_ENTRY = { PREPARE: false, PREPARE_WGRAD: false, WEIGHT: false, INPUT: false, OUTPUT: false, GRADOUT: false, WGRADT: false } as const;
+const ENTRY_FLAGS = {
+  prepare: { PREPARE: true, WEIGHT: true, INPUT: true },
+  prepare_wgrad: { PREPARE_WGRAD: true, INPUT: true, GRADOUT: true },
+  output_transform: { OUTPUT: true },
+  weight_grad_transform: { WGRADT: true },
+} as const;
+type Entry = keyof typeof ENTRY_FLAGS;
 
 /** One Winograd problem: ic input channels of h x w, oc output channels of ho x wo. */
 interface Problem {
@@ -34,29 +43,46 @@ function problemParams(gpu: Gpu, g: Problem, hasBias: boolean, label: string): {
   return { u, T: g.n * ty * tx };
 }
 
-function kernel(gpu: Gpu, entry: string, flag: keyof typeof NO_ENTRY, flip: boolean, reads: number) {
-  const bindings = ['uniform', ...Array<'read'>(reads).fill('read'), 'rw'] as const;
-  return gpu.kernel({ shader: 'conv2d_winograd', entry, bindings, flags: { ...NO_ENTRY, FLIP: flip, [flag]: true }, constants: { WG } });
+/** The pipeline of `entry`: its bindings are params, then `reads` read-only tensors and one written one
+ *  (prepare and prepare_wgrad: read, written, read, written). */
+function kernel(gpu: Gpu, entry: Entry, flags: { flip?: boolean; channelBias?: boolean; residual?: boolean } = {}) {
+  const bindings =
+    entry === 'prepare' || entry === 'prepare_wgrad'
+      ? (['uniform', 'read', 'rw', 'read', 'rw'] as const)
+      : entry === 'output_transform'
+        ? (['uniform', 'read', 'read', 'rw', ...(flags.channelBias || flags.residual ? (['read', 'read'] as const) : [])] as const)
+        : (['uniform', 'read', 'rw'] as const);
+  return gpu.kernel({
+    shader: 'conv2d_winograd',
+    entry,
+    bindings,
+    flags: { ...NO_ENTRY, ...ENTRY_FLAGS[entry], FLIP: !!flags.flip, CHANNEL_BIAS: !!flags.channelBias, RESIDUAL: !!flags.residual },
+    constants: { WG },
+  });
 }
 
 const grid = (gpu: Gpu, count: number, what: string) => checkGrid(gpu, grid1d(count, WG), `conv2d winograd ${what}`);
 
-/** out (+)= conv3x3(inp, kernel) (+ bias): transform, 16 batched matmuls, transform back. */
-async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor }, pass: string): Promise<Dispatch[]> {
+/** out (+)= conv3x3(inp, kernel) (+ bias, + per-sample channel bias, + residual): transform the
+ *  weights and the input (one dispatch), 16 batched matmuls, transform back. */
+async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor; channelBias?: Tensor | null; residual?: Tensor | null }, pass: string): Promise<Dispatch[]> {
   const { u, T } = problemParams(gpu, g, !!t.bias, `conv2d.${pass}.winograd:params`);
   const U = gpu.scratch('winoU', [16, g.oc, g.ic]);
   const V = gpu.scratch('winoV', [16, g.ic, T]);
   const M = gpu.scratch('winoM', [16, g.oc, T]);
+  const epilogue = { channelBias: !!t.channelBias, residual: !!t.residual };
+  // Unused epilogue bindings get a read-only stand-in (M).
+  const extra = epilogue.channelBias || epilogue.residual ? [t.channelBias ?? M, t.residual ?? M] : [];
   return [
-    (await kernel(gpu, 'weight_transform', 'WEIGHT', g.flip, 1)).bind([u, t.wt, U], grid(gpu, g.oc * g.ic, 'weight transform'), `conv2d.${pass}.winograd.weight`),
-    (await kernel(gpu, 'input_transform', 'INPUT', g.flip, 1)).bind([u, t.inp, V], grid(gpu, g.ic * T, 'input transform'), `conv2d.${pass}.winograd.input`),
+    (await kernel(gpu, 'prepare', { flip: g.flip })).bind([u, t.wt, U, t.inp, V], grid(gpu, g.ic * T + g.oc * g.ic, 'weight and input transforms'), `conv2d.${pass}.winograd.prepare`),
     ...(await matmul(gpu, U, V, M)),
-    (await kernel(gpu, 'output_transform', 'OUTPUT', g.flip, 2)).bind([u, M, t.bias ?? t.wt, t.out], grid(gpu, g.oc * T, 'output transform'), `conv2d.${pass}.winograd.output`),
+    (await kernel(gpu, 'output_transform', { flip: g.flip, ...epilogue })).bind([u, M, t.bias ?? t.wt, t.out, ...extra], grid(gpu, g.oc * T, 'output transform'), `conv2d.${pass}.winograd.output`),
   ];
 }
 
 export const winograd: Conv2dAlgorithm = {
   name: 'winograd',
+  epilogue: true,
   /** 3x3 stride-1 convolutions with a padding that the input gradient's mirrored padding (2 - pad) keeps non-negative. */
   applies: (s) => s.k === 3 && s.stride === 1 && s.pad <= 2,
   scratchFloats(s) {
@@ -64,9 +90,9 @@ export const winograd: Conv2dAlgorithm = {
     return 16 * Math.max(s.cin, s.cout) * s.n * Math.ceil(Math.max(s.h, ho) / 2) * Math.ceil(Math.max(s.w, wo) / 2);
   },
 
-  forward(gpu, { x, w, b, y }, s) {
+  forward(gpu, { x, w, b, y, channelBias, residual }, s) {
     const { ho, wo } = conv2dOutSize(s);
-    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y }, 'forward');
+    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y, channelBias, residual }, 'forward');
   },
 
   backwardInput(gpu, { dy, w, dx }, s, accumulate) {
@@ -74,7 +100,7 @@ export const winograd: Conv2dAlgorithm = {
     return convolve(gpu, { n: s.n, ic: s.cout, oc: s.cin, h: ho, w: wo, ho: s.h, wo: s.w, pad: 2 - s.pad, flip: true, accumulate }, { inp: dy, wt: w, bias: null, out: dx }, 'backwardInput');
   },
 
-  /** Transform x and dy per tile, 16 batched matmuls that sum over the tiles, transform back (overwrites dw). */
+  /** Transform x and dy per tile (one dispatch), 16 batched matmuls that sum over the tiles, transform back (overwrites dw). */
   async backwardWeight(gpu, { x, dy, dw }, s: Conv2dShape) {
     const { ho, wo } = conv2dOutSize(s);
     const g: Problem = { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false };
@@ -85,10 +111,9 @@ export const winograd: Conv2dAlgorithm = {
     const D = gpu.scratch('winoM', [16, g.oc, T]);
     const dU = gpu.scratch('winoU', [16, g.oc, g.ic]);
     return [
-      (await kernel(gpu, 'input_transform', 'INPUT', false, 1)).bind([u, x, V], grid(gpu, g.ic * T, 'input transform'), 'conv2d.backwardWeight.winograd.input'),
-      (await kernel(gpu, 'grad_output_transform', 'GRADOUT', false, 1)).bind([u, dy, D], grid(gpu, g.oc * T, 'gradient transform'), 'conv2d.backwardWeight.winograd.gradOutput'),
+      (await kernel(gpu, 'prepare_wgrad')).bind([u, x, V, dy, D], grid(gpu, g.ic * T + g.oc * T, 'input and gradient transforms'), 'conv2d.backwardWeight.winograd.prepare'),
       ...(await matmul(gpu, D, V, dU, { transB: true })),
-      (await kernel(gpu, 'weight_grad_transform', 'WGRADT', false, 1)).bind([u, dU, dw], grid(gpu, g.oc * g.ic, 'weight transform'), 'conv2d.backwardWeight.winograd.weight'),
+      (await kernel(gpu, 'weight_grad_transform')).bind([u, dU, dw], grid(gpu, g.oc * g.ic, 'weight transform'), 'conv2d.backwardWeight.winograd.weight'),
     ];
   },
 };
