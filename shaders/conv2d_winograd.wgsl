@@ -22,6 +22,7 @@
 // dispatches (transforms, matmul, transform back).
 //   prepare       (PREPARE + WEIGHT + INPUT):   1 w, 2 U, 3 inp, 4 V     over ic*T + oc*ic invocations
 //   prepare_wgrad (PREPARE_WGRAD + INPUT + GRADOUT): 1 inp, 2 V, 3 dy, 4 D   over ic*T + oc*T
+//     both with [5 coef [n, ic] vec2 (NORM): the GroupNorm prologue, see there; NORM_SILU adds SiLU]
 //   output_transform (OUTPUT): 1 M, 2 bias, 3 out, [4 chanBias [n, oc] (CHANNEL_BIAS), 5 residual
 //     [n, oc, HO, WO] (RESIDUAL): the forward's epilogue]                  over oc*T
 //   weight_grad_transform (WGRADT): 1 dU, 2 dw                             over oc*ic
@@ -51,6 +52,12 @@ fn flatIndex(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG;
 @group(0) @binding(2) var<storage, read_write> V: array<f32>;
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> D: array<f32>;
+#endif
+#if NORM
+// Prologue (forward and weight gradient): the input is a GroupNorm's input x, and the convolution
+// reads [silu](scale x + shift) with the plane's (scale, shift) = coef[n, ic] (shaders/groupnorm.wgsl
+// writes them), so the normalised activation is never stored. Zero padding stays zero.
+@group(0) @binding(5) var<storage, read> coef: array<vec2f>;
 #endif
 #if OUTPUT
 @group(0) @binding(1) var<storage, read> M: array<f32>;
@@ -107,15 +114,33 @@ fn weightTransform(i: u32) {
 
 #if INPUT
 
+// The plane's GroupNorm coefficients while one input transform runs (NORM).
+var<private> planeCoef: vec2f;
+
+// An input value as the convolution sees it: x, or with NORM the normalised (and with NORM_SILU
+// activated) value.
+fn act(v: f32) -> f32 {
+#if NORM
+  let z = fma(v, planeCoef.x, planeCoef.y);
+#if NORM_SILU
+  return z / (1.0 + exp(-z));
+#else
+  return z;
+#endif
+#else
+  return v;
+#endif
+}
+
 // One row of the 4x4 patch: input row iy, columns ix..ix+3, zero outside the image.
 fn patchRow(base: u32, iy: i32, ix: i32) -> vec4f {
   if (iy < 0 || iy >= i32(p.h)) { return vec4f(0.0); }
   let row = i32(base) + iy * i32(p.w);
   var v = vec4f(0.0);
-  if (ix >= 0 && ix < i32(p.w)) { v.x = inp[u32(row + ix)]; }
-  if (ix + 1 >= 0 && ix + 1 < i32(p.w)) { v.y = inp[u32(row + ix + 1)]; }
-  if (ix + 2 >= 0 && ix + 2 < i32(p.w)) { v.z = inp[u32(row + ix + 2)]; }
-  if (ix + 3 >= 0 && ix + 3 < i32(p.w)) { v.w = inp[u32(row + ix + 3)]; }
+  if (ix >= 0 && ix < i32(p.w)) { v.x = act(inp[u32(row + ix)]); }
+  if (ix + 1 >= 0 && ix + 1 < i32(p.w)) { v.y = act(inp[u32(row + ix + 1)]); }
+  if (ix + 2 >= 0 && ix + 2 < i32(p.w)) { v.z = act(inp[u32(row + ix + 2)]); }
+  if (ix + 3 >= 0 && ix + 3 < i32(p.w)) { v.w = act(inp[u32(row + ix + 3)]); }
   return v;
 }
 
@@ -134,6 +159,9 @@ fn inputTransform(i: u32) {
   let tyi = r / p.tx;
   let txi = r - tyi * p.tx;
   let base = (ni * p.ic + ic) * p.h * p.w;
+#if NORM
+  planeCoef = coef[ni * p.ic + ic];
+#endif
   let iy = i32(2u * tyi) - p.pad;
   let ix = i32(2u * txi) - p.pad;
   let d0 = patchRow(base, iy, ix);

@@ -28,6 +28,7 @@
 // dispatches (transforms, matmul, transform back).
 //   prepare       (PREPARE + WEIGHT + INPUT):   1 w, 2 U, 3 inp, 4 V     over ic*T + oc*ic invocations
 //   prepare_wgrad (PREPARE_WGRAD + INPUT + GRADOUT): 1 inp, 2 V, 3 dy, 4 D   over ic*T + oc*T
+//     both with [5 coef [n, ic] vec2 (NORM): the GroupNorm prologue, see there; NORM_SILU adds SiLU]
 //   output_transform (OUTPUT): 1 M, 2 bias, 3 out, [4 chanBias [n, oc] (CHANNEL_BIAS), 5 residual
 //     [n, oc, HO, WO] (RESIDUAL): the forward's epilogue]                  over oc*T
 //   weight_grad_transform (WGRADT): 1 dU, 2 dw                             over oc*ic
@@ -71,6 +72,12 @@ fn tileOf(t: u32) -> Tile {
 @group(0) @binding(2) var<storage, read_write> V: array<f32>;
 @group(0) @binding(3) var<storage, read> dy: array<f32>;
 @group(0) @binding(4) var<storage, read_write> D: array<f32>;
+#endif
+#if NORM
+// Prologue (forward and weight gradient): the input is a GroupNorm's input x, and the convolution
+// reads [silu](scale x + shift) with the plane's (scale, shift) = coef[n, ic] (shaders/groupnorm.wgsl
+// writes them), so the normalised activation is never stored. Zero padding stays zero.
+@group(0) @binding(5) var<storage, read> coef: array<vec2f>;
 #endif
 #if OUTPUT
 @group(0) @binding(1) var<storage, read> M: array<f32>;
@@ -132,6 +139,24 @@ fn weightTransform(i: u32) {
 #endif
 
 #if INPUT
+
+// The plane's GroupNorm coefficients while one input transform runs (NORM).
+var<private> planeCoef: vec2f;
+
+// An input value as the convolution sees it: x, or with NORM the normalised (and with NORM_SILU
+// activated) value.
+fn act(v: f32) -> f32 {
+#if NORM
+  let z = fma(v, planeCoef.x, planeCoef.y);
+#if NORM_SILU
+  return z / (1.0 + exp(-z));
+#else
+  return z;
+#endif
+#else
+  return v;
+#endif
+}
 // V[6k + c] for the six rows k of column c: v holds rows 0-3, h rows 4-5 (in .xy); stride s.
 fn putV(c: u32, s: u32, i: u32, v: vec4f, h: vec4f) {
   V[c * s + i] = v.x;
@@ -144,7 +169,7 @@ fn putV(c: u32, s: u32, i: u32, v: vec4f, h: vec4f) {
 
 fn at(row: i32, ix: i32) -> f32 {
   if (ix < 0 || ix >= i32(p.w)) { return 0.0; }
-  return inp[u32(row + ix)];
+  return act(inp[u32(row + ix)]);
 }
 
 // Input row iy, columns ix..ix+5 (zero outside the image) as (columns 0-3, columns 4-5 in .xy).
@@ -173,6 +198,9 @@ fn inputTransform(i: u32) {
   let ic = i / T;
   let tile = tileOf(i - ic * T);
   let base = (tile.n * p.ic + ic) * p.h * p.w;
+#if NORM
+  planeCoef = coef[tile.n * p.ic + ic];
+#endif
   let iy = i32(4u * tile.y) - p.pad;
   let ix = i32(4u * tile.x) - p.pad;
   let d0 = patchRow(base, iy, ix);

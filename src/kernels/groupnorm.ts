@@ -73,7 +73,7 @@ function planeGrid(planes: number, hw: number, wg: number): [number, number, num
   return [Math.ceil(hw / wg), Math.min(planes, 65535), Math.ceil(planes / 65535)];
 }
 
-type ForwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; y: Tensor; stats: Tensor };
+type ForwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; y: Tensor | null; stats: Tensor; coef: Tensor | null };
 type BackwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; stats: Tensor; dy: Tensor; dx: Tensor; dgamma: Tensor; dbeta: Tensor };
 
 function shapeKey(s: GroupNormShape): string {
@@ -83,33 +83,37 @@ function shapeKey(s: GroupNormShape): string {
 /**
  * y = [silu](gamma * (x - mean_g) * rstd_g + beta); stats [n*groups*2] receives (mean, rstd) per
  * (sample, group) for the backward pass. x, y: [n, c, hw] (any shape with that many elements; y may
- * not alias x). A small
- * per-plane scratch (scale, shift) is allocated here, once.
+ * not alias x). A small per-plane scratch (scale, shift) is allocated here, once.
+ * With `y` null the output is not formed: only the statistics and the per-plane coefficients
+ * `opts.coef` [n, c, 2] = (scale, shift), z = scale x + shift, for a consumer that applies them
+ * while it reads x (a convolution's prologue, or groupNormApply).
  */
 export async function groupNormForward(
   gpu: Gpu,
   x: Tensor,
   gamma: Tensor,
   beta: Tensor,
-  y: Tensor,
+  y: Tensor | null,
   stats: Tensor,
   s: GroupNormShape,
-  opts: GroupNormOptions = {},
+  opts: GroupNormOptions & { coef?: Tensor } = {},
 ): Promise<Dispatch[]> {
   check(s);
   const size = s.n * s.c * s.hw;
-  for (const [name, t, n] of [['x', x, size], ['y', y, size], ['gamma', gamma, s.c], ['beta', beta, s.c], ['stats', stats, s.n * s.groups * 2]] as const)
+  for (const [name, t, n] of [['x', x, size], ['gamma', gamma, s.c], ['beta', beta, s.c], ['stats', stats, s.n * s.groups * 2]] as const)
     if (t.size !== n) throw new ShapeError(`GroupNorm ${name}`, `${n} elements`, t.shape);
-  expectDisjoint('GroupNorm y', y, [['x', x], ['gamma', gamma], ['beta', beta]]);
+  if (y) {
+    if (y.size !== size) throw new ShapeError('GroupNorm y', `${size} elements`, y.shape);
+    expectDisjoint('GroupNorm y', y, [['x', x], ['gamma', gamma], ['beta', beta]]);
+  } else if (!opts.coef) throw new ValueError('GroupNorm without an output needs opts.coef for the per-plane coefficients.');
+  if (opts.coef && opts.coef.size !== s.n * s.c * 2) throw new ShapeError('GroupNorm coef [n, c, 2]', `${s.n * s.c * 2} elements`, opts.coef.shape);
   const rows = s.n * s.groups;
   const len = (s.c / s.groups) * s.hw;
-  const wgPlane = treeWg(s.hw);
   const flags = { SILU: s.silu, ACCUMULATE: false };
-  const normalize = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_normalize', bindings: ['uniform', 'read', 'read', 'rw'], flags, constants: { WG: wgPlane } });
   const build = async (g: Gpu, variant: GroupNormVariant, t: ForwardOperands): Promise<Dispatch[]> => {
     const p = params(g, s, 'groupnorm:params');
     // Per-plane (scale, shift) written by the stats pass, read by the per-element pass.
-    const coef = g.tensor([s.n, s.c, 2], 'groupnorm:coef');
+    const coef = t.coef ?? g.tensor([s.n, s.c, 2], 'groupnorm:coef');
     const serial = variant === 'serial';
     const stat = await gpu.kernel({
       shader: 'groupnorm',
@@ -118,13 +122,32 @@ export async function groupNormForward(
       flags,
       constants: { WG: serial ? WG_SERIAL : treeWg(len) },
     });
-    return [
-      stat.bind([p, t.x, t.gamma, t.beta, t.stats, coef], serial ? grid1d(rows, WG_SERIAL) : grid1d(rows, 1), `groupnorm:stats:${variant}`),
-      normalize.bind([p, t.x, coef, t.y], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm:normalize'),
-    ];
+    const out = [stat.bind([p, t.x, t.gamma, t.beta, t.stats, coef], serial ? grid1d(rows, WG_SERIAL) : grid1d(rows, 1), `groupnorm:stats:${variant}`)];
+    if (t.y) out.push(await applyDispatch(g, t.x, coef, t.y, s, p));
+    return out;
   };
   const variants = candidates(gpu, opts.variant).map((name) => ({ name, build: (g: Gpu, t: ForwardOperands) => build(g, name, t) }));
-  return (await pickVariant(gpu, `groupnorm:${shapeKey(s)}`, variants, { x, gamma, beta, y, stats }, opts.variant)).dispatches;
+  return (await pickVariant(gpu, `groupnorm:${shapeKey(s)}${y ? '' : '|stats'}`, variants, { x, gamma, beta, y, stats, coef: opts.coef ?? null }, opts.variant)).dispatches;
+}
+
+/** The per-element pass: y = [silu](scale x + shift) with the plane coefficients (gn_normalize). */
+async function applyDispatch(gpu: Gpu, x: Tensor, coef: Tensor, y: Tensor, s: Pick<GroupNormShape, 'n' | 'c' | 'hw' | 'silu'>, p: GPUBuffer): Promise<Dispatch> {
+  const wgPlane = treeWg(s.hw);
+  const normalize = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_normalize', bindings: ['uniform', 'read', 'read', 'rw'], flags: { SILU: s.silu, ACCUMULATE: false }, constants: { WG: wgPlane } });
+  return normalize.bind([p, x, coef, y], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm:normalize');
+}
+
+/**
+ * y = [silu](scale x + shift) with the per-plane coefficients coef [n, c, 2] that groupNormForward
+ * wrote: the GroupNorm's output formed for a consumer that cannot apply the coefficients itself.
+ */
+export async function groupNormApply(gpu: Gpu, x: Tensor, coef: Tensor, y: Tensor, s: { n: number; c: number; hw: number; silu: boolean }): Promise<Dispatch> {
+  const size = s.n * s.c * s.hw;
+  if (x.size !== size || y.size !== size) throw new ShapeError('groupNormApply x and y', `${size} elements`, x.size !== size ? x.shape : y.shape);
+  if (coef.size !== s.n * s.c * 2) throw new ShapeError('groupNormApply coef [n, c, 2]', `${s.n * s.c * 2} elements`, coef.shape);
+  expectDisjoint('groupNormApply y', y, [['x', x], ['coef', coef]]);
+  const p = gpu.uniform(new Params().u32(s.n, s.c, s.hw, 1).f32(1e-5), 'groupnorm-apply:params');
+  return applyDispatch(gpu, x, coef, y, s, p);
 }
 
 /**

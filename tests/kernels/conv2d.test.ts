@@ -106,6 +106,35 @@ describe.each(CONV2D_VARIANTS.map((v) => [v]))('conv2d GPU variant %s against th
       expectClose(await gpu.read(y), conv2dRef(x64, w64, null, s).map((v, i) => v + res64[i]!), { ...TOL, label: 'y + residual, no bias' });
     });
 
+    test(`forward and weight gradient with the GroupNorm prologue (scale, shift, SiLU per plane): ${name}`, async () => {
+      const { gpu } = ctx;
+      // Per-plane (scale, shift) as groupNormForward writes them; the convolution reads silu(scale x + shift).
+      const planes = s.n * s.cin;
+      const coef64 = Float64Array.from({ length: 2 * planes }, (_, i) => (i % 2 === 0 ? 0.5 + ((i * 0.37) % 1) : Math.sin(i)));
+      const hw = s.h * s.w;
+      const a64 = x64.map((v, i) => {
+        const pl = Math.floor(i / hw);
+        const z = coef64[2 * pl]! * v + coef64[2 * pl + 1]!;
+        return z / (1 + Math.exp(-z));
+      });
+      const x = gpu.upload(f32(x64), [s.n, s.cin, s.h, s.w]);
+      const w = gpu.upload(f32(w64), [s.cout, s.cin, s.k, s.k]);
+      const b = gpu.upload(f32(b64), [s.cout]);
+      const coef = gpu.upload(f32(coef64), [s.n, s.cin, 2]);
+      const y = gpu.upload(new Float32Array(z.y).fill(777), [s.n, s.cout, z.ho, z.wo]);
+      const dy = gpu.upload(f32(dy64), [s.n, s.cout, z.ho, z.wo]);
+      const dw = gpu.upload(new Float32Array(z.w).fill(999), [s.cout, s.cin, s.k, s.k]);
+      const prologue = { coef, silu: true };
+      await run(await conv2dForward(gpu, x, w, b, y, s, { variant, prologue }));
+      expectClose(await gpu.read(y), conv2dRef(a64, w64, b64, s), { ...TOL, label: 'y of the normalised input' });
+      await run(await conv2dBackwardWeight(gpu, x, dy, dw, null, s, { variant, prologue }));
+      expectClose(await gpu.read(dw), conv2dBackwardRef(a64, w64, dy64, s).dw, { ...TOL, label: 'dw of the normalised input' });
+      // Without SiLU (the attention block's GroupNorm).
+      await run(await conv2dForward(gpu, x, w, null, y, s, { variant, prologue: { coef, silu: false } }));
+      const lin64 = x64.map((v, i) => coef64[2 * Math.floor(i / hw)]! * v + coef64[2 * Math.floor(i / hw) + 1]!);
+      expectClose(await gpu.read(y), conv2dRef(lin64, w64, null, s), { ...TOL, label: 'y of the normalised input, no SiLU' });
+    });
+
     test(`backward input, overwrite and accumulate: ${name}`, async () => {
       const { gpu } = ctx;
       const dy = gpu.upload(f32(dy64), [s.n, s.cout, z.ho, z.wo]);

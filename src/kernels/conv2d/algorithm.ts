@@ -10,13 +10,20 @@ import type { Tensor } from '../../gpu/tensor.ts';
 import type { Conv2dShape } from './shape.ts';
 
 /**
+ * A GroupNorm applied to the input as it is read (the convolution's prologue): the input tensor is
+ * the GroupNorm's input x, and the convolution sees [silu](scale x + shift) with the per-plane
+ * coefficients coef [n, cin, 2] of groupNormForward. Forward and weight gradient read the input.
+ */
+export type NormPrologue = { coef: Tensor; silu: boolean };
+
+/**
  * The forward's operands. `channelBias` [n, cout] (a per-sample bias, e.g. a time embedding) and
  * `residual` [n, cout, ho, wo] are the fused epilogue: y = conv(x, w) + b + channelBias + residual.
  * An algorithm that does not fuse them says so (`epilogue: false`) and the op adds them after it.
  */
-export type ForwardOperands = { x: Tensor; w: Tensor; b: Tensor | null; y: Tensor; channelBias?: Tensor | null; residual?: Tensor | null };
+export type ForwardOperands = { x: Tensor; w: Tensor; b: Tensor | null; y: Tensor; channelBias?: Tensor | null; residual?: Tensor | null; norm?: NormPrologue | null };
 export type BackwardInputOperands = { dy: Tensor; w: Tensor; dx: Tensor };
-export type BackwardWeightOperands = { x: Tensor; dy: Tensor; dw: Tensor };
+export type BackwardWeightOperands = { x: Tensor; dy: Tensor; dw: Tensor; norm?: NormPrologue | null };
 
 export interface Conv2dAlgorithm {
   readonly name: string;
@@ -24,6 +31,9 @@ export interface Conv2dAlgorithm {
   applies(s: Conv2dShape): boolean;
   /** Whether its forward adds ForwardOperands' channelBias and residual itself. */
   readonly epilogue?: boolean;
+  /** Whether its forward and weight gradient apply a NormPrologue themselves (else the op forms the
+   *  normalised input in scratch first). */
+  readonly prologue?: boolean;
   /** Floats of the largest scratch matrix one of its passes binds (0: it needs none). */
   scratchFloats(s: Conv2dShape): number;
   /** y = conv(x, w) + b. */

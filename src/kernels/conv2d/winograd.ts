@@ -9,7 +9,7 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../../gpu/kernel.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import { matmul } from '../matmul.ts';
-import type { Conv2dAlgorithm } from './algorithm.ts';
+import type { Conv2dAlgorithm, NormPrologue } from './algorithm.ts';
 import { checkGrid, conv2dOutSize, type Conv2dShape } from './shape.ts';
 
 const WG = 64;
@@ -45,10 +45,10 @@ function problemParams(gpu: Gpu, g: Problem, hasBias: boolean, label: string): {
 
 /** The pipeline of `entry`: its bindings are params, then `reads` read-only tensors and one written one
  *  (prepare and prepare_wgrad: read, written, read, written). */
-function kernel(gpu: Gpu, entry: Entry, flags: { flip?: boolean; channelBias?: boolean; residual?: boolean } = {}) {
+function kernel(gpu: Gpu, entry: Entry, flags: { flip?: boolean; channelBias?: boolean; residual?: boolean; norm?: NormPrologue | null } = {}) {
   const bindings =
     entry === 'prepare' || entry === 'prepare_wgrad'
-      ? (['uniform', 'read', 'rw', 'read', 'rw'] as const)
+      ? (['uniform', 'read', 'rw', 'read', 'rw', ...(flags.norm ? (['read'] as const) : [])] as const)
       : entry === 'output_transform'
         ? (['uniform', 'read', 'read', 'rw', ...(flags.channelBias || flags.residual ? (['read', 'read'] as const) : [])] as const)
         : (['uniform', 'read', 'rw'] as const);
@@ -56,7 +56,7 @@ function kernel(gpu: Gpu, entry: Entry, flags: { flip?: boolean; channelBias?: b
     shader: 'conv2d_winograd',
     entry,
     bindings,
-    flags: { ...NO_ENTRY, ...ENTRY_FLAGS[entry], FLIP: !!flags.flip, CHANNEL_BIAS: !!flags.channelBias, RESIDUAL: !!flags.residual },
+    flags: { ...NO_ENTRY, ...ENTRY_FLAGS[entry], FLIP: !!flags.flip, CHANNEL_BIAS: !!flags.channelBias, RESIDUAL: !!flags.residual, NORM: !!flags.norm, NORM_SILU: !!flags.norm?.silu },
     constants: { WG },
   });
 }
@@ -65,7 +65,7 @@ const grid = (gpu: Gpu, count: number, what: string) => checkGrid(gpu, grid1d(co
 
 /** out (+)= conv3x3(inp, kernel) (+ bias, + per-sample channel bias, + residual): transform the
  *  weights and the input (one dispatch), 16 batched matmuls, transform back. */
-async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor; channelBias?: Tensor | null; residual?: Tensor | null }, pass: string): Promise<Dispatch[]> {
+async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor; channelBias?: Tensor | null; residual?: Tensor | null; norm?: NormPrologue | null }, pass: string): Promise<Dispatch[]> {
   const { u, T } = problemParams(gpu, g, !!t.bias, `conv2d.${pass}.winograd:params`);
   const U = gpu.scratch('winoU', [16, g.oc, g.ic]);
   const V = gpu.scratch('winoV', [16, g.ic, T]);
@@ -74,7 +74,7 @@ async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias
   // Unused epilogue bindings get a read-only stand-in (M).
   const extra = epilogue.channelBias || epilogue.residual ? [t.channelBias ?? M, t.residual ?? M] : [];
   return [
-    (await kernel(gpu, 'prepare', { flip: g.flip })).bind([u, t.wt, U, t.inp, V], grid(gpu, g.ic * T + g.oc * g.ic, 'weight and input transforms'), `conv2d.${pass}.winograd.prepare`),
+    (await kernel(gpu, 'prepare', { flip: g.flip, norm: t.norm })).bind([u, t.wt, U, t.inp, V, ...(t.norm ? [t.norm.coef] : [])], grid(gpu, g.ic * T + g.oc * g.ic, 'weight and input transforms'), `conv2d.${pass}.winograd.prepare`),
     ...(await matmul(gpu, U, V, M)),
     (await kernel(gpu, 'output_transform', { flip: g.flip, ...epilogue })).bind([u, M, t.bias ?? t.wt, t.out, ...extra], grid(gpu, g.oc * T, 'output transform'), `conv2d.${pass}.winograd.output`),
   ];
@@ -83,6 +83,7 @@ async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias
 export const winograd: Conv2dAlgorithm = {
   name: 'winograd',
   epilogue: true,
+  prologue: true,
   /** 3x3 stride-1 convolutions with a padding that the input gradient's mirrored padding (2 - pad) keeps non-negative. */
   applies: (s) => s.k === 3 && s.stride === 1 && s.pad <= 2,
   scratchFloats(s) {
@@ -90,9 +91,9 @@ export const winograd: Conv2dAlgorithm = {
     return 16 * Math.max(s.cin, s.cout) * s.n * Math.ceil(Math.max(s.h, ho) / 2) * Math.ceil(Math.max(s.w, wo) / 2);
   },
 
-  forward(gpu, { x, w, b, y, channelBias, residual }, s) {
+  forward(gpu, { x, w, b, y, channelBias, residual, norm }, s) {
     const { ho, wo } = conv2dOutSize(s);
-    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y, channelBias, residual }, 'forward');
+    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y, channelBias, residual, norm }, 'forward');
   },
 
   backwardInput(gpu, { dy, w, dx }, s, accumulate) {
@@ -101,7 +102,7 @@ export const winograd: Conv2dAlgorithm = {
   },
 
   /** Transform x and dy per tile (one dispatch), 16 batched matmuls that sum over the tiles, transform back (overwrites dw). */
-  async backwardWeight(gpu, { x, dy, dw }, s: Conv2dShape) {
+  async backwardWeight(gpu, { x, dy, dw, norm }, s: Conv2dShape) {
     const { ho, wo } = conv2dOutSize(s);
     const g: Problem = { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false };
     const { u, T } = problemParams(gpu, g, false, 'conv2d.backwardWeight.winograd:params');
@@ -111,7 +112,7 @@ export const winograd: Conv2dAlgorithm = {
     const D = gpu.scratch('winoM', [16, g.oc, T]);
     const dU = gpu.scratch('winoU', [16, g.oc, g.ic]);
     return [
-      (await kernel(gpu, 'prepare_wgrad')).bind([u, x, V, dy, D], grid(gpu, g.ic * T + g.oc * T, 'input and gradient transforms'), 'conv2d.backwardWeight.winograd.prepare'),
+      (await kernel(gpu, 'prepare_wgrad', { norm })).bind([u, x, V, dy, D, ...(norm ? [norm.coef] : [])], grid(gpu, g.ic * T + g.oc * T, 'input and gradient transforms'), 'conv2d.backwardWeight.winograd.prepare'),
       ...(await matmul(gpu, D, V, dU, { transB: true })),
       (await kernel(gpu, 'weight_grad_transform')).bind([u, dU, dw], grid(gpu, g.oc * g.ic, 'weight transform'), 'conv2d.backwardWeight.winograd.weight'),
     ];
