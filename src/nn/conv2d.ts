@@ -3,6 +3,8 @@ import type { Dispatch } from '../gpu/kernel.ts';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dOutSize, type Conv2dShape } from '../kernels/conv2d.ts';
 import { fanInBound, sequence, type Module } from './module.ts';
 import type { Buffers, Graph } from './plan.ts';
+import type { GroupNorm } from './groupnorm.ts';
+import type { Tensor } from '../gpu/tensor.ts';
 
 export interface Conv2dOptions {
   cout: number;
@@ -20,6 +22,12 @@ export interface Conv2dOptions {
    * the caller's: d(channelBias) is the per-plane sum of d(output), d(residual) is d(output).
    */
   epilogue?: { channelBias?: string; residual?: string };
+  /**
+   * The input is a GroupNorm's output that is never stored (GroupNorm `intoConv`): the convolution
+   * reads the GroupNorm's input and applies its coefficients as it reads (forward and weight
+   * gradient); its input gradient is still written into d(input).
+   */
+  prologue?: GroupNorm;
 }
 
 export class Conv2d implements Module {
@@ -29,6 +37,7 @@ export class Conv2d implements Module {
   readonly bias: string;
   private readonly inputGrad: boolean;
   private readonly epilogue: { channelBias?: string; residual?: string };
+  private readonly prologue: GroupNorm | null;
 
   constructor(
     graph: Graph,
@@ -47,6 +56,8 @@ export class Conv2d implements Module {
     this.output = graph.tensor(opts.output ?? `${name}:out`, [n, opts.cout, ho, wo]);
     this.inputGrad = graph.training && (opts.inputGrad ?? true);
     this.epilogue = { ...opts.epilogue };
+    this.prologue = opts.prologue ?? null;
+    if (this.prologue && this.prologue.output !== input) throw new Error(`${name}: its prologue GroupNorm must produce its input`);
     const macs = n * opts.cout * ho * wo * fanIn;
     graph.flops.forward += 2 * macs;
     if (graph.training) graph.flops.backward += 2 * macs * (this.inputGrad ? 2 : 1);
@@ -59,12 +70,17 @@ export class Conv2d implements Module {
   forward(b: Buffers): Promise<Dispatch[]> {
     const { channelBias, residual } = this.epilogue;
     const epilogue = { channelBias: channelBias ? b.t(channelBias) : null, residual: residual ? b.t(residual) : null };
-    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, { variant: b.variants.conv2d, epilogue });
+    return conv2dForward(b.gpu, this.source(b), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, { variant: b.variants.conv2d, epilogue, prologue: this.prologue?.prologue(b) });
+  }
+
+  /** The tensor the convolution reads: its input, or the prologue GroupNorm's input. */
+  private source(b: Buffers): Tensor {
+    return b.t(this.prologue ? this.prologue.input : this.input);
   }
 
   backward(b: Buffers): Promise<Dispatch[]> {
     const dy = b.d(this.output);
-    const parts: Promise<Dispatch[]>[] = [conv2dBackwardWeight(b.gpu, b.t(this.input), dy, b.g(this.weight), b.g(this.bias), this.shape, { variant: b.variants.conv2d })];
+    const parts: Promise<Dispatch[]>[] = [conv2dBackwardWeight(b.gpu, this.source(b), dy, b.g(this.weight), b.g(this.bias), this.shape, { variant: b.variants.conv2d, prologue: this.prologue?.prologue(b) })];
     if (this.inputGrad) parts.push(conv2dBackwardInput(b.gpu, dy, b.p(this.weight), b.d(this.input), this.shape, { accumulate: b.accumulate(this.input), variant: b.variants.conv2d }));
     return sequence(...parts);
   }

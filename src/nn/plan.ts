@@ -24,6 +24,8 @@ export class Graph {
   readonly params = new FlatLayout();
   readonly inits = new Map<string, ParamInit>();
   readonly tensors = new Map<string, TensorDecl>();
+  /** Activations that are never stored (see virtual()), by name: their shapes. */
+  readonly virtuals = new Map<string, number[]>();
   /** Gradients that are the same tensor as another gradient (y = x + c: d(x) is d(y)). */
   readonly gradAliases = new Map<string, string>();
   /** Multiply-add FLOPs (2 per MAC) of the matmul-like layers, counted as modules are planned. */
@@ -45,8 +47,19 @@ export class Graph {
 
   /** Declare an activation (or other per-batch) tensor; returns its name. */
   tensor(name: string, shape: readonly number[], category: MemoryCategory = 'activations'): string {
-    if (this.tensors.has(name)) throw new Error(`Graph: duplicate tensor ${name}`);
+    if (this.tensors.has(name) || this.virtuals.has(name)) throw new Error(`Graph: duplicate tensor ${name}`);
     this.tensors.set(name, { shape: [...shape], category });
+    return name;
+  }
+
+  /**
+   * Declare an activation that is never stored: its consumer recomputes it as it reads (a GroupNorm
+   * applied in a convolution's prologue). It has a shape and may have a gradient (which is stored),
+   * but no buffer of its own. Returns its name.
+   */
+  virtual(name: string, shape: readonly number[]): string {
+    if (this.tensors.has(name) || this.virtuals.has(name)) throw new Error(`Graph: duplicate tensor ${name}`);
+    this.virtuals.set(name, [...shape]);
     return name;
   }
 
@@ -73,9 +86,9 @@ export class Graph {
   }
 
   shape(name: string): number[] {
-    const t = this.tensors.get(name);
+    const t = this.tensors.get(name)?.shape ?? this.virtuals.get(name);
     if (!t) throw new Error(`Graph: unknown tensor ${name}`);
-    return t.shape;
+    return t;
   }
 
   get parameterCount(): number {
@@ -184,7 +197,7 @@ export class Buffers {
   /** The activation tensor `name`. */
   t(name: string): Tensor {
     const t = this.acts.get(name);
-    if (!t) throw new Error(`Buffers: unknown tensor ${name}`);
+    if (!t) throw new Error(this.graph.virtuals.has(name) ? `Buffers: ${name} is recomputed by its consumer and never stored` : `Buffers: unknown tensor ${name}`);
     return t;
   }
   /** The gradient of activation `name`. */

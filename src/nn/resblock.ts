@@ -3,7 +3,8 @@
 //   h = Conv3x3(SiLU(GroupNorm(h)));  out = h + (cin == cout ? x : Conv1x1(x)).
 // Parameter names: <name>.norm1, .conv1, .temb, .norm2, .conv2, .skip (only when cin != cout).
 // The time bias and the residual are the epilogues of conv1 and conv2 (added inside the convolution
-// where its algorithm fuses them): conv2 writes the block's output.
+// where its algorithm fuses them): conv2 writes the block's output. The GroupNorms are their
+// prologues: the normalised activations are never stored, each convolution applies them as it reads.
 import type { Dispatch } from '../gpu/kernel.ts';
 import { channelBiasBackward } from '../kernels/channels.ts';
 import { addInto } from '../kernels/accumulate.ts';
@@ -39,12 +40,12 @@ export class ResBlock implements Module {
     // (norm1, conv1, temb, norm2, conv2, skip); the epilogues name tensors declared just after.
     const tembOut = `${name}.temb:out`;
     const skipOut = `${name}.skip:out`;
-    this.norm1 = new GroupNorm(graph, `${name}.norm1`, input, { groups, silu: true });
-    this.conv1 = new Conv2d(graph, `${name}.conv1`, this.norm1.output, { cout, k: 3, epilogue: { channelBias: tembOut } });
+    this.norm1 = new GroupNorm(graph, `${name}.norm1`, input, { groups, silu: true, intoConv: true });
+    this.conv1 = new Conv2d(graph, `${name}.conv1`, this.norm1.output, { cout, k: 3, epilogue: { channelBias: tembOut }, prologue: this.norm1 });
     this.temb = new Linear(graph, `${name}.temb`, tembAct, { out: cout, output: tembOut });
     this.biased = this.conv1.output;
-    this.norm2 = new GroupNorm(graph, `${name}.norm2`, this.biased, { groups, silu: true });
-    this.conv2 = new Conv2d(graph, `${name}.conv2`, this.norm2.output, { cout, k: 3, output: `${name}:out`, epilogue: { residual: cin === cout ? input : skipOut } });
+    this.norm2 = new GroupNorm(graph, `${name}.norm2`, this.biased, { groups, silu: true, intoConv: true });
+    this.conv2 = new Conv2d(graph, `${name}.conv2`, this.norm2.output, { cout, k: 3, output: `${name}:out`, epilogue: { residual: cin === cout ? input : skipOut }, prologue: this.norm2 });
     this.skip = cin === cout ? null : new Conv2d(graph, `${name}.skip`, input, { cout, k: 1, output: skipOut });
     this.output = this.conv2.output;
     // The skip adds d(out) unchanged: its gradient is the same tensor.

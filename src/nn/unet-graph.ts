@@ -85,8 +85,8 @@ export class UNetGraph {
       }
     }
 
-    h = add(new GroupNorm(g, 'out.norm', h, { groups, silu: true })).output;
-    add(new Conv2d(g, 'out.conv', h, { cout: cfg.inChannels, k: 3, zeroInit: true, output: UNET_IO.phi }));
+    const outNorm = add(new GroupNorm(g, 'out.norm', h, { groups, silu: true, intoConv: true }));
+    add(new Conv2d(g, 'out.conv', outNorm.output, { cout: cfg.inChannels, k: 3, zeroInit: true, output: UNET_IO.phi, prologue: outNorm }));
   }
 
   get parameterCount(): number {
