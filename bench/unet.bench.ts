@@ -7,7 +7,7 @@
 // dispatches, bench/profile.ts; --profile=labels for one per label; --profileReps=3),
 // cpuMs / workMs = the cheapest timed step's CPU time: the whole process's / the kernel threads'
 // (Node on lavapipe; bench/timing.ts)
-// (in Chromium keep steps and warm-up small: the page call must finish within puppeteer's 180 s).
+// (in Chromium keep steps and warm-up small: SwiftShader is slow, and planning autotunes there too).
 import { PRESETS, unetConfig, type PresetName } from '../src/nn/config.ts';
 import { UNet } from '../src/nn/unet.ts';
 import { TrainingStep } from '../src/nn/training-step.ts';

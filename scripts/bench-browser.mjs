@@ -20,7 +20,8 @@ for (const a of argv.filter((x) => x.startsWith('--'))) {
   else opts[k] = v;
 }
 const root = resolve(import.meta.dirname, '..');
-const s = await openPage({ root, path: '/bench/index.html', chrome, extraArgs });
+// A benchmark call may plan (autotune) for many minutes on SwiftShader: allow an hour per call.
+const s = await openPage({ root, path: '/bench/index.html', chrome, extraArgs, protocolTimeout: 3_600_000 });
 let rc = 0;
 try {
   await s.page.waitForFunction(() => typeof window.softdiffBench === 'function', { timeout: 60_000 });

@@ -23,9 +23,10 @@ export function chromiumPath(explicit) {
 
 /**
  * Start a Vite dev server rooted at `root` and open `path` in headless Chromium.
- * Returns { page, browser, server, errors, close() }.
+ * Returns { page, browser, server, errors, close() }. `protocolTimeout` (ms) bounds one page call
+ * (puppeteer's default is 180 s; a benchmark that autotunes on SwiftShader needs longer).
  */
-export async function openPage({ root, path, chrome, extraArgs = [], headless = true }) {
+export async function openPage({ root, path, chrome, extraArgs = [], headless = true, protocolTimeout }) {
   const server = await createServer({
     root,
     configFile: false,
@@ -42,6 +43,7 @@ export async function openPage({ root, path, chrome, extraArgs = [], headless = 
     browser = await puppeteer.launch({
       executablePath: chromiumPath(chrome),
       headless,
+      ...(protocolTimeout ? { protocolTimeout } : {}),
       args: [...CHROMIUM_ARGS, ...extraArgs],
       env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
     });
