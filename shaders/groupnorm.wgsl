@@ -17,13 +17,14 @@
 // (software adapters, where barriers are expensive), and *_tree, one workgroup of WG (a power of two)
 // per row with a strided loop and a shared-memory tree (GPUs). Statistics use two passes (mean, then
 // squared deviations) for accuracy with a large mean.
-// Flags: SILU (fused activation), ACCUMULATE (gn_dx adds into dx).
+// Flags: SILU (fused activation), ACCUMULATE (gn_dx adds into dx), ADDEND (gn_dx also adds binding 5,
+// e.g. the gradient a residual connection passes around the block).
 // Entry points and bindings (binding i = i-th resource):
 //   gn_stats_serial / gn_stats_tree:   0 params, 1 x, 2 gamma, 3 beta, 4 stats (rw), 5 coef (rw)
 //   gn_normalize:                      0 params, 1 x, 2 coef, 3 y (rw)
 //   gn_channel_sums_serial / _tree:    0 params, 1 x, 2 gamma, 3 beta, 4 stats, 5 dy, 6 sums (rw)
 //   gn_reduce:                         0 params, 1 gamma, 2 beta, 3 stats, 4 sums, 5 dgamma (rw), 6 dbeta (rw), 7 planes (rw)
-//   gn_dx:                             0 params, 1 x, 2 dy, 3 planes, 4 dx (rw)
+//   gn_dx:                             0 params, 1 x, 2 dy, 3 planes, 4 dx (rw) [, 5 addend (ADDEND)]
 // Rows: *_serial and gn_reduce: row = gid.x + gid.y * nwg.x * WG; *_tree: row = wid.x + wid.y * nwg.x.
 
 override WG: u32 = 256;
@@ -57,6 +58,7 @@ struct Params { n: u32, c: u32, hw: u32, groups: u32, eps: f32 }
 @group(0) @binding(2) var<storage, read> d_dy: array<f32>;
 @group(0) @binding(3) var<storage, read> planes: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(5) var<storage, read> addend: array<f32>;
 
 var<workgroup> red_a: array<f32, WG>;
 var<workgroup> red_b: array<f32, WG>;
@@ -274,7 +276,11 @@ fn gn_dx(@builtin(global_invocation_id) gid: vec3u) {
   let q = planes[2u * plane];
   let r = planes[2u * plane + 1u];
   let xhat = (x[i] - q.x) * q.y;
+#if ADDEND
+  let v = q.y * q.z * dz_of(q.z * xhat + q.w, d_dy[i]) + r.x * xhat + r.y + addend[i];
+#else
   let v = q.y * q.z * dz_of(q.z * xhat + q.w, d_dy[i]) + r.x * xhat + r.y;
+#endif
 #if ACCUMULATE
   dx[i] = dx[i] + v;
 #else

@@ -25,6 +25,8 @@ export interface GroupNormOptions {
 export interface GroupNormBackwardOptions extends GroupNormOptions {
   /** Add the input gradient into dx instead of overwriting it. */
   accumulate?: boolean;
+  /** A tensor the size of dx added to it in the same pass (a residual's gradient around the block). */
+  addend?: Tensor | null;
 }
 
 /**
@@ -74,7 +76,7 @@ function planeGrid(planes: number, hw: number, wg: number): [number, number, num
 }
 
 type ForwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; y: Tensor | null; stats: Tensor; coef: Tensor | null };
-type BackwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; stats: Tensor; dy: Tensor; dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+type BackwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; stats: Tensor; dy: Tensor; dx: Tensor; dgamma: Tensor; dbeta: Tensor; addend: Tensor | null };
 
 function shapeKey(s: GroupNormShape): string {
   return `${s.n}x${s.c}x${s.hw}/${s.groups}${s.silu ? '+silu' : ''}`;
@@ -109,7 +111,7 @@ export async function groupNormForward(
   if (opts.coef && opts.coef.size !== s.n * s.c * 2) throw new ShapeError('GroupNorm coef [n, c, 2]', `${s.n * s.c * 2} elements`, opts.coef.shape);
   const rows = s.n * s.groups;
   const len = (s.c / s.groups) * s.hw;
-  const flags = { SILU: s.silu, ACCUMULATE: false };
+  const flags = { SILU: s.silu, ACCUMULATE: false, ADDEND: false };
   const build = async (g: Gpu, variant: GroupNormVariant, t: ForwardOperands): Promise<Dispatch[]> => {
     const p = params(g, s, 'groupnorm:params');
     // Per-plane (scale, shift) written by the stats pass, read by the per-element pass.
@@ -133,7 +135,7 @@ export async function groupNormForward(
 /** The per-element pass: y = [silu](scale x + shift) with the plane coefficients (gn_normalize). */
 async function applyDispatch(gpu: Gpu, x: Tensor, coef: Tensor, y: Tensor, s: Pick<GroupNormShape, 'n' | 'c' | 'hw' | 'silu'>, p: GPUBuffer): Promise<Dispatch> {
   const wgPlane = treeWg(s.hw);
-  const normalize = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_normalize', bindings: ['uniform', 'read', 'read', 'rw'], flags: { SILU: s.silu, ACCUMULATE: false }, constants: { WG: wgPlane } });
+  const normalize = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_normalize', bindings: ['uniform', 'read', 'read', 'rw'], flags: { SILU: s.silu, ACCUMULATE: false, ADDEND: false }, constants: { WG: wgPlane } });
   return normalize.bind([p, x, coef, y], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm:normalize');
 }
 
@@ -182,10 +184,15 @@ export async function groupNormBackward(
   ] as const)
     if (t.size !== n) throw new ShapeError(`GroupNorm backward ${name}`, `${n} elements`, t.shape);
   expectDisjoint('GroupNorm backward dx', dx, [['x', x], ['dy', dy], ['stats', stats]]);
-  const flags = { SILU: s.silu, ACCUMULATE: !!opts.accumulate };
+  const addend = opts.addend ?? null;
+  if (addend) {
+    if (addend.size !== size) throw new ShapeError('GroupNorm backward addend', `${size} elements`, addend.shape);
+    expectDisjoint('GroupNorm backward dx', dx, [['addend', addend]]);
+  }
+  const flags = { SILU: s.silu, ACCUMULATE: !!opts.accumulate, ADDEND: false };
   const reduce = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_reduce', bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], flags, constants: { WG: WG_SERIAL } });
   const wgPlane = treeWg(s.hw);
-  const dxKernel = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_dx', bindings: ['uniform', 'read', 'read', 'read', 'rw'], flags, constants: { WG: wgPlane } });
+  const dxKernel = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_dx', bindings: ['uniform', 'read', 'read', 'read', 'rw', ...(addend ? (['read'] as const) : [])], flags: { ...flags, ADDEND: !!addend }, constants: { WG: wgPlane } });
   const build = async (g: Gpu, variant: GroupNormVariant, t: BackwardOperands): Promise<Dispatch[]> => {
     const p = params(g, s, 'groupnorm-backward:params');
     const sums = g.tensor([s.n, s.c, 2], 'groupnorm:channel-sums');
@@ -203,9 +210,9 @@ export async function groupNormBackward(
     return [
       chan.bind([p, t.x, t.gamma, t.beta, t.stats, t.dy, sums], serial ? grid1d(rows, WG_SERIAL) : grid1d(rows, 1), `groupnorm-backward:channel-sums:${variant}`),
       reduce.bind([p, t.gamma, t.beta, t.stats, sums, t.dgamma, t.dbeta, planes], grid1d(s.n * s.c, WG_SERIAL), 'groupnorm-backward:reduce'),
-      dxKernel.bind([p, t.x, t.dy, planes, t.dx], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm-backward:dx'),
+      dxKernel.bind([p, t.x, t.dy, planes, t.dx, ...(t.addend ? [t.addend] : [])], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm-backward:dx'),
     ];
   };
   const variants = candidates(gpu, opts.variant).map((name) => ({ name, build: (g: Gpu, t: BackwardOperands) => build(g, name, t) }));
-  return (await pickVariant(gpu, `groupnorm-backward:${shapeKey(s)}`, variants, { x, gamma, beta, stats, dy, dx, dgamma, dbeta }, opts.variant)).dispatches;
+  return (await pickVariant(gpu, `groupnorm-backward:${shapeKey(s)}`, variants, { x, gamma, beta, stats, dy, dx, dgamma, dbeta, addend }, opts.variant)).dispatches;
 }

@@ -54,7 +54,8 @@ export class GroupNorm implements Module {
     return groupNormForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), b.t(this.stats), this.shape, { variant });
   }
 
-  backward(b: Buffers): Promise<Dispatch[]> {
+  /** `addend` (the size of the input) is added to d(input) in the same pass. */
+  backward(b: Buffers, addend?: Tensor): Promise<Dispatch[]> {
     if (!this.inputGrad) throw new Error(`${this.name}: GroupNorm backward without an input gradient is not planned`);
     return groupNormBackward(
       b.gpu,
@@ -67,7 +68,7 @@ export class GroupNorm implements Module {
       b.g(this.weight),
       b.g(this.bias),
       this.shape,
-      { accumulate: b.accumulate(this.input), variant: b.variants.groupnorm as GroupNormVariant | undefined },
+      { accumulate: b.accumulate(this.input), variant: b.variants.groupnorm as GroupNormVariant | undefined, addend },
     );
   }
 }

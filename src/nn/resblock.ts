@@ -7,7 +7,6 @@
 // prologues: the normalised activations are never stored, each convolution applies them as it reads.
 import type { Dispatch } from '../gpu/kernel.ts';
 import { channelBiasBackward } from '../kernels/channels.ts';
-import { addInto } from '../kernels/accumulate.ts';
 import { Conv2d } from './conv2d.ts';
 import { GroupNorm } from './groupnorm.ts';
 import { Linear } from './linear.ts';
@@ -70,13 +69,11 @@ export class ResBlock implements Module {
       this.norm2.backward(b),
       this.tembBackward(b, n, cout),
       this.conv1.backward(b),
-      this.norm1.backward(b), // first contribution to d(input) from this block
+      // First contribution to d(input) from this block; an identity skip passes d(out) around the
+      // block, which norm1's backward adds in the same pass.
+      this.norm1.backward(b, this.skip ? undefined : b.d(this.output)),
     ];
     if (this.skip) parts.push(this.skip.backward(b));
-    else {
-      b.accumulate(this.input); // norm1 wrote it just above, so this always adds
-      parts.push(addInto(b.gpu, b.d(this.output), b.d(this.input)));
-    }
     return sequence(...parts);
   }
 

@@ -3,7 +3,7 @@ import { useGpu } from '../helpers/gpu.ts';
 import { expectClose } from '../helpers/expect-close.ts';
 import { checkGradients } from '../helpers/gradcheck.ts';
 import { randn, f32 } from '../helpers/random.ts';
-import { groupNormBackward, groupNormForward, GROUPNORM_VARIANTS, type GroupNormShape } from '../../src/kernels/groupnorm.ts';
+import { groupNormApply, groupNormBackward, groupNormForward, GROUPNORM_VARIANTS, type GroupNormShape } from '../../src/kernels/groupnorm.ts';
 import { groupNormBackwardRef, groupNormRef } from '../reference/groupnorm.ts';
 import { ShapeError, ValueError } from '../../src/gpu/errors.ts';
 
@@ -93,7 +93,28 @@ describe('GroupNorm on the GPU against the float64 reference', () => {
         expectClose(await gpu.read(dbeta), grads.dbeta, { atol: 2e-5, rtol: 1e-5, label: 'dbeta' });
         expectClose(await gpu.read(dxAcc), grads.dx.map((v, i) => v + prior[i]!), { atol: 1e-5, rtol: 1e-5, label: 'dx accumulated' });
         expectClose(await gpu.read(dgammaAcc), grads.dgamma, { atol: 2e-5, rtol: 1e-5, label: 'dgamma (accumulate run overwrites)' });
-        for (const t of [x, gamma, beta, dy, y, stats, dx, dgamma, dbeta, dxAcc, dgammaAcc, dbetaAcc]) gpu.release(t);
+
+        // The statistics-only forward (per-plane coefficients for a consumer such as a convolution's
+        // prologue) with groupNormApply gives the same y; an addend joins dx in the same pass.
+        const coef = gpu.tensor([s.n, s.c, 2]);
+        const stats2 = gpu.tensor([s.n * s.groups * 2]);
+        const y2 = gpu.tensor([s.n, s.c, s.hw]);
+        const addend64 = f32(randn(size, 16));
+        const addend = gpu.upload(addend64);
+        const dxAdd = gpu.tensor([s.n, s.c, s.hw]);
+        const dxAddAcc = gpu.upload(prior);
+        const c = () => gpu.tensor([s.c]);
+        gpu.recorder()
+          .run(await groupNormForward(gpu, x, gamma, beta, null, stats2, s, { variant, coef }))
+          .dispatch(await groupNormApply(gpu, x, coef, y2, s))
+          .run(await groupNormBackward(gpu, x, gamma, beta, stats2, dy, dxAdd, c(), c(), s, { variant, addend }))
+          .run(await groupNormBackward(gpu, x, gamma, beta, stats2, dy, dxAddAcc, c(), c(), s, { variant, accumulate: true, addend }))
+          .submit();
+        expectClose(await gpu.read(y2), ref.y, { atol: 5e-6, rtol: 1e-5, label: 'y from the coefficients' });
+        expectClose(await gpu.read(stats2), ref.stats, { atol: 1e-6, rtol: 1e-5, label: 'stats (statistics-only forward)' });
+        expectClose(await gpu.read(dxAdd), grads.dx.map((v, i) => v + addend64[i]!), { atol: 1e-5, rtol: 1e-5, label: 'dx + addend' });
+        expectClose(await gpu.read(dxAddAcc), grads.dx.map((v, i) => v + prior[i]! + addend64[i]!), { atol: 1e-5, rtol: 1e-5, label: 'dx + addend accumulated' });
+        for (const t of [x, gamma, beta, dy, y, stats, dx, dgamma, dbeta, dxAcc, dgammaAcc, dbetaAcc, coef, stats2, y2, addend, dxAdd, dxAddAcc]) gpu.release(t);
       });
 
   test('autotuned backward leaves an accumulated dx untouched while planning', async () => {
@@ -125,5 +146,7 @@ describe('GroupNorm on the GPU against the float64 reference', () => {
     await expect(groupNormForward(gpu, x, t(6), t(6), x, t(6), shape(1, 6, 4, 3, false))).rejects.toThrow(/disjoint from x/);
     const dy = t(24);
     await expect(groupNormBackward(gpu, t(24), t(6), t(6), t(6), dy, dy, t(6), t(6), shape(1, 6, 4, 3, false))).rejects.toThrow(/disjoint from dy/);
+    await expect(groupNormForward(gpu, t(24), t(6), t(6), null, t(6), shape(1, 6, 4, 3, false))).rejects.toThrow(/coef/);
+    await expect(groupNormBackward(gpu, t(24), t(6), t(6), t(6), t(24), t(24), t(6), t(6), shape(1, 6, 4, 3, false), { addend: t(23) })).rejects.toThrow(/addend/);
   });
 });
