@@ -73,7 +73,7 @@ def parse_args(argv=None):
     a('--checkpoint-every', type=int, default=MAIN_JOB['checkpoint_every'], help='checkpoint every n steps (0: only at the end)')
     a('--log-every', type=int, default=10, help='log the loss every n steps')
     a('--device', default='auto', help='auto (cuda when available), cpu, cuda, cuda:N')
-    a('--threads', type=int, help='CPU threads per process (default: cores / processes)')
+    a('--threads', type=int, help="CPU threads per process (default: PyTorch's, divided among torchrun's processes)")
     a('--no-previews', dest='previews', action='store_false', help='skip preview sampling (benchmarks, tests)')
     args = p.parse_args(argv)
     for k in ('steps', 'batch', 'sample_count', 'sample_steps', 'log_every'):
@@ -245,8 +245,10 @@ def setup_distributed(device_flag):
 def main(argv=None):
     args, parser = parse_args(argv)
     device, rank, world, local_world = setup_distributed(args.device)
-    if device.type == 'cpu':
-        torch.set_num_threads(args.threads or max(1, (os.cpu_count() or 1) // local_world))
+    if device.type == 'cpu' and (args.threads or local_world > 1):
+        # PyTorch's default is the physical core count; processes sharing a machine split it (OpenMP
+        # threads that outnumber the cores spin against each other: 10x slower on a busy 2-core box).
+        torch.set_num_threads(args.threads or max(1, torch.get_num_threads() // local_world))
     say = (lambda m: print(m, file=sys.stderr, flush=True)) if rank == 0 else (lambda m: None)
     state = ckpt.read_state(args.resume) if args.resume else None
     data = args.data
