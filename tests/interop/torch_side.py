@@ -7,7 +7,8 @@ python/softdiff_torch, and writes its results as safetensors for the test to com
     grad     one soft-loss step on (x0, eta, levels): loss, per-sample, gradients, and after one
              AdamW step (the checkpoint's options) the weights, Adam moments and EMA
     sample   a sampler run from the checkpoint's EMA weights and prior bank, with the noise read from
-             a file (the engine's numbers) or drawn here (Philox), every step's x_t and x0_hat
+             a file (the engine's numbers; then also a run with the noise drawn here, own.result) or
+             drawn here (Philox), every step's x_t and x0_hat
     philox   the Philox normals for (seed, step, stream)
 """
 import json
@@ -97,10 +98,12 @@ def cmd_sample(a):
     def on_step(done, t, xt, x0hat):
         out[f'xt.{done}'] = xt.numpy().copy()
         out[f'x0hat.{done}'] = x0hat.numpy().copy()
-    res = sample(lambda x, lv: net.denoise(x, lv), corruption_from_json(o['corruption']), Schedule.from_json(o['noise']), shape,
-                 a['steps'], kind=a['kind'], seed=a['seed'], prior_bank=net.prior_bank, noise=noise,
-                 langevin_steps=a.get('langevinSteps', 100), on_step=on_step)
-    out['result'] = res.numpy()
+    run = lambda noise, on_step: sample(lambda x, lv: net.denoise(x, lv), corruption_from_json(o['corruption']), Schedule.from_json(o['noise']),
+                                        shape, a['steps'], kind=a['kind'], seed=a['seed'], prior_bank=net.prior_bank, noise=noise,
+                                        langevin_steps=a.get('langevinSteps', 100), on_step=on_step).numpy()
+    out['result'] = run(noise, on_step)
+    if noise is not None:  # and with this package's own Philox numbers for the seed
+        out['own.result'] = run(None, None)
     write(a['out'], out)
 
 
