@@ -118,6 +118,20 @@ describe('a checkpoint written by PyTorch (python/train.py)', () => {
     }
   });
 
+  test('softdiff_torch.load() then save() writes a file the engine decodes: the EMA weights, fresh Adam', () => {
+    const path = join(tmp.dir, 'resaved.safetensors');
+    runTorch(tmp.dir, 'resave', { checkpoint: join(tmp.dir, 'one', 'checkpoint.safetensors'), path });
+    const back = decodeCheckpointFile(new Uint8Array(readFileSync(path)), 'resaved');
+    const a = state(back);
+    const b = state(torchCkpt);
+    expect(maxDiff(a.flat.model, b.flat.ema).abs).toBe(0);
+    expect(maxDiff(a.flat.ema, b.flat.ema).abs).toBe(0);
+    expect(a.flat.adam_m.every((v) => v === 0) && a.flat.adam_v.every((v) => v === 0)).toBe(true);
+    expect(maxDiff(a.priorBank, b.priorBank).abs).toBe(0);
+    expect({ ...back.fields, adamStep: torchCkpt.fields.adamStep }).toEqual(torchCkpt.fields);
+    expect(back.fields.adamStep).toBe(0);
+  });
+
   describe('in Chromium', () => {
     let session: Awaited<ReturnType<typeof openPage>>;
     beforeAll(async () => {

@@ -10,6 +10,7 @@ python/softdiff_torch, and writes its results as safetensors for the test to com
              a file (the engine's numbers; then also a run with the noise drawn here, own.result) or
              drawn here (Philox), every step's x_t and x0_hat
     philox   the Philox normals for (seed, step, stream)
+    resave   load(checkpoint) then save(path, module, options): the public API's round trip
 """
 import json
 import os
@@ -111,7 +112,13 @@ def cmd_philox(a):
     write(a['out'], {'z': philox_normals(a['n'], a['seed'], a['step'], a['stream'])})
 
 
+def cmd_resave(a):
+    net, options = checkpoint.load(a['checkpoint'])
+    checkpoint.save(a['path'], net, options)
+    write(a['out'], {})
+
+
 if __name__ == '__main__':
     with open(sys.argv[2]) as f:
         args = json.load(f)
-    {'init': cmd_init, 'forward': cmd_forward, 'grad': cmd_grad, 'sample': cmd_sample, 'philox': cmd_philox}[sys.argv[1]](args)
+    {'init': cmd_init, 'forward': cmd_forward, 'grad': cmd_grad, 'sample': cmd_sample, 'philox': cmd_philox, 'resave': cmd_resave}[sys.argv[1]](args)
