@@ -16,9 +16,9 @@ import { AdamW } from '../../src/kernels/adamw.ts';
 import { coldX0Loss, corruptBatch, dsmLoss, softScoreLoss } from '../../src/diffusion/losses.ts';
 import { Schedule, fillLevels } from '../../src/diffusion/schedule.ts';
 import { LEVEL_STRIDE } from '../../src/diffusion/types.ts';
-import { decodeCheckpointFile, stateForLayout } from '../../src/train/checkpoint-state.ts';
+import { decodeCheckpointFile, stateForLayout, type DecodedCheckpoint } from '../../src/train/checkpoint-state.ts';
 import { corruptionFromJSON, type LossName } from '../../src/train/options.ts';
-import { checkTorch, engineCheckpoint, maxDiff, runTorch, useTmp, writeTensors } from './helpers.ts';
+import { checkTorch, engineCheckpoint, INTEROP_OPTIONS, maxDiff, runTorch, useTmp, writeTensors } from './helpers.ts';
 
 const ctx = useGpu();
 const tmp = useTmp();
@@ -34,9 +34,9 @@ beforeAll(async () => {
 });
 
 /** One engine step on a fixed batch: the loss, per-sample losses, x_t and every flat copy after the step. */
-async function engineStep(loss: LossName, x0: Float32Array, eta: Float32Array, levels: Float32Array) {
-  const { gpu } = ctx;
-  const o = ckpt.fields.options;
+async function engineStep(ck: DecodedCheckpoint, loss: LossName, x0: Float32Array, eta: Float32Array, levels: Float32Array) {
+  const gpu = ctx.gpu.scope('interop:grad'); // owns every buffer of this step; destroyed at the end
+  const o = ck.fields.options;
   const cfg = o.model;
   const n = o.batch;
   const dims = [n, cfg.inChannels, cfg.imageSize, cfg.imageSize];
@@ -48,7 +48,7 @@ async function engineStep(loss: LossName, x0: Float32Array, eta: Float32Array, l
   const lossT = gpu.tensor([1], 'interop:loss');
   const net = await UNet.create(gpu, cfg, { batch: n, levels: lv });
   const layout = net.plan.graph.params;
-  net.setParameters(stateForLayout(ckpt, layout).flat.model);
+  net.setParameters(stateForLayout(ck, layout).flat.model);
   const flat = (buf: GPUBuffer | null, label: string) => new Tensor(buf!, [layout.size], 0, 'f32', label);
   const opt = await AdamW.create(gpu, layout, flat(net.buffers.params, 'params'), flat(net.buffers.grads, 'grads'), {
     lr: o.lr, warmupSteps: o.warmupSteps, clipNorm: o.clipNorm, weightDecay: o.weightDecay, emaDecay: o.emaDecay,
@@ -73,8 +73,9 @@ async function engineStep(loss: LossName, x0: Float32Array, eta: Float32Array, l
     };
   } finally {
     step.destroy();
+    opt.destroy();
     net.destroy();
-    for (const x of [x0t, etat, lv, perSample, lossT, opt.m, opt.v, opt.ema]) gpu.pool.release(x);
+    gpu.destroy();
   }
 }
 
@@ -92,22 +93,23 @@ function copyDiff(torch: Map<string, Float32Array>, prefix: string, engine: Map<
 
 describe('one training step, PyTorch vs the engine', () => {
   const o = () => ckpt.fields.options;
-  const batch = () => {
-    const cfg = o().model;
-    const n = o().batch;
+  const batch = (ck = ckpt) => {
+    const oo = ck.fields.options;
+    const cfg = oo.model;
+    const n = oo.batch;
     const count = n * cfg.inChannels * cfg.imageSize * cfg.imageSize;
     const u = rng(23);
     const x0 = Float32Array.from({ length: count }, () => u());
     const eta = Float32Array.from(randn(count, 29));
     const ts = [0.02, 0.3, 0.65, 0.97];
-    const levels = fillLevels(corruptionFromJSON(o().corruption), Schedule.fromJSON(o().noise), ts);
+    const levels = fillLevels(corruptionFromJSON(oo.corruption), Schedule.fromJSON(oo.noise), ts);
     return { x0, eta, levels, dims: [n, cfg.inChannels, cfg.imageSize, cfg.imageSize] };
   };
 
   for (const loss of ['soft', 'x0', 'dsm'] as const) {
     test(`${loss} loss: the loss, every gradient${loss === 'soft' ? ', the Adam moments and the EMA after the step' : ''}`, async () => {
       const { x0, eta, levels, dims } = batch();
-      const engine = await engineStep(loss, x0, eta, levels);
+      const engine = await engineStep(ckpt, loss, x0, eta, levels);
       const inputs = writeTensors(join(tmp.dir, `grad-${loss}.safetensors`), {
         x0: { shape: dims, data: x0 }, eta: { shape: dims, data: eta }, levels: { shape: [dims[0]!, LEVEL_STRIDE], data: levels },
       });
@@ -143,6 +145,41 @@ describe('one training step, PyTorch vs the engine', () => {
       const lr1 = o().lr * Math.min(1, 1 / o().warmupSteps);
       expect(model.abs).toBeLessThan(2 * lr1 + 1e-6);
       expect(ema.abs).toBeLessThan((1 - o().emaDecay) * 2 * lr1 + 1e-6);
+    });
+  }
+});
+
+describe('the other built-in corruptions: a soft-loss step through C_t', () => {
+  for (const corruption of ['mask', 'identity'] as const) {
+    test(corruption, async () => {
+      // an engine checkpoint trained with this corruption (its own schedules in the options)
+      const bytes = await engineCheckpoint(ctx.gpu, 3, { ...INTEROP_OPTIONS, corruption });
+      const path = join(tmp.dir, `engine-${corruption}.safetensors`);
+      writeFileSync(path, bytes);
+      const ck = decodeCheckpointFile(bytes, path);
+      const o = ck.fields.options;
+      const cfg = o.model;
+      const dims = [o.batch, cfg.inChannels, cfg.imageSize, cfg.imageSize];
+      const count = dims.reduce((a, b) => a * b, 1);
+      const u = rng(41);
+      const x0 = Float32Array.from({ length: count }, () => u());
+      const eta = Float32Array.from(randn(count, 43));
+      const levels = fillLevels(corruptionFromJSON(o.corruption), Schedule.fromJSON(o.noise), [0.05, 0.4, 0.7, 0.99]);
+      const engine = await engineStep(ck, 'soft', x0, eta, levels);
+      const inputs = writeTensors(join(tmp.dir, `grad-${corruption}.safetensors`), {
+        x0: { shape: dims, data: x0 }, eta: { shape: dims, data: eta }, levels: { shape: [o.batch, LEVEL_STRIDE], data: levels },
+      });
+      const torch = runTorch(tmp.dir, 'grad', { checkpoint: path, inputs, loss: 'soft' });
+      const xt = maxDiff(torch.get('xt')!, engine.xt);
+      const lossRel = Math.abs(torch.get('loss')![0]! - engine.loss) / engine.loss;
+      const grad = copyDiff(torch, 'grad', engine.grad);
+      console.log(`${corruption}: x_t ${xt.abs.toExponential(2)} (|x_t| up to ${xt.scale.toFixed(2)}); loss ${engine.loss.toExponential(4)} rel diff ${lossRel.toExponential(2)}; ` +
+        `gradient max |diff| ${grad.abs.toExponential(3)} of ${grad.scale.toExponential(3)}`);
+      expect(grad.scale).toBeGreaterThan(0);
+      // identity: sigma up to 50, so x_t is large; relative 1e-6 of its scale
+      expect(xt.abs).toBeLessThan(1e-6 * Math.max(1, xt.scale));
+      expect(lossRel).toBeLessThan(1e-5);
+      expect(grad.abs).toBeLessThan(2e-5 * grad.scale);
     });
   }
 });

@@ -51,15 +51,14 @@ async function engineRun(kind: SamplerKind) {
 
 /** The engine's GPU normals for (SEED, step, stream), read back. */
 async function engineNormals(shape: readonly number[], step: number, stream: number): Promise<Float32Array> {
-  const { gpu } = ctx;
-  const out = gpu.tensor(shape, 'interop:noise');
-  const state = new RngState(gpu, SEED, step);
+  const gpu = ctx.gpu.scope('interop:noise');
   try {
+    const out = gpu.tensor(shape, 'interop:noise');
+    const state = new RngState(gpu, SEED, step);
     gpu.recorder('interop:noise').run([await randomNormal(gpu, out, state, { stream })]).submit();
     return await gpu.read(out);
   } finally {
-    state.destroy();
-    gpu.pool.release(out);
+    gpu.destroy();
   }
 }
 
