@@ -228,7 +228,7 @@ def setup_distributed(device_flag):
     rank = int(os.environ.get('RANK', '0'))
     local = int(os.environ.get('LOCAL_RANK', '0'))
     if device_flag == 'auto':
-        device = torch.device(f'cuda:{local}' if torch.cuda.is_available() else 'cpu') if torch.cuda.is_available() else torch.device('cpu')
+        device = torch.device(f'cuda:{local}' if torch.cuda.is_available() else 'cpu')
     else:
         device = torch.device(device_flag)
         if device.type == 'cuda' and device.index is None:

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from .safetensors import CheckpointError, decode, encode, read_file, write_file_atomic
-from .unet import UNet
+from .rng import mix_seed
+from .unet import UNet, parameter_shapes
 
 CHECKPOINT_FORMAT = 'softdiff-checkpoint/1'
 STATE_KIND = 'training-state'
@@ -85,8 +86,10 @@ def decode_state(data, source='checkpoint'):
     o = fields['options']
     if not isinstance(o, dict) or not all(k in o for k in ('model', 'corruption', 'noise')):
         raise CheckpointError(f'{source}: the stored options are incomplete. The file is damaged or from another version.')
-    net = UNet(o['model'])
-    shapes = {n: tuple(p.shape) for n, p in net.state_dict().items()}
+    try:
+        shapes = parameter_shapes(o['model'])  # from the config alone: nothing is allocated before the tensors are checked
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f'{source}: the stored model config is not valid ({e}).') from None
     known = {PRIOR_BANK}
     copies = {}
     for copy in FLAT_COPIES:
@@ -125,7 +128,7 @@ def read_state(path):
 
 
 def write_state(path, state):
-    names = UNet(state.options['model']).engine_parameter_names()
+    names = list(parameter_shapes(state.options['model']))
     write_file_atomic(path, encode_state(state, names))
 
 
@@ -149,7 +152,6 @@ def load(path, weights='ema', device=None):
 
 def default_fields(options, prior_bank, step=0):
     """The fields of a checkpoint with no training history: step 0 streams from the options' seed."""
-    from .rng import mix_seed
     seed = options['seed']
     _, c, s, _ = prior_bank.shape
     return {

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import unet_config, validate_config
+from .config import res_block_plan, unet_config
 from .rng import uniform_stream
 
 GROUPNORM_EPS = 1e-5
@@ -128,9 +128,7 @@ class UNet(nn.Module):
 
     def __init__(self, config, seed=0):
         super().__init__()
-        cfg = unet_config(config) if isinstance(config, (str, dict)) else None
-        validate_config(cfg)
-        self.config = cfg
+        cfg = self.config = unet_config(config)
         L = len(cfg['channelMults'])
         width = lambda i: cfg['baseChannels'] * cfg['channelMults'][i]
         attn_at = lambda i: (cfg['imageSize'] // 2 ** i) in cfg['attentionResolutions']
@@ -255,3 +253,63 @@ class UNet(nn.Module):
     def denoise(self, x, t):
         """x0_hat = phi(x_t, t) + x_t."""
         return self(x, t) + x
+
+
+def parameter_shapes(config):
+    """{name: shape} of every parameter in the engine's order, from the config alone (nothing is
+    allocated: a checkpoint's config is checked against its tensors before a module is built)."""
+    cfg = unet_config(config)
+    L = len(cfg['channelMults'])
+    width = lambda i: cfg['baseChannels'] * cfg['channelMults'][i]
+    attn_at = lambda size: size in cfg['attentionResolutions']
+    out = {}
+
+    def conv(name, cin, cout, k):
+        out[f'{name}.weight'], out[f'{name}.bias'] = (cout, cin, k, k), (cout,)
+
+    def lin(name, cin, cout):
+        out[f'{name}.weight'], out[f'{name}.bias'] = (cout, cin), (cout,)
+
+    def norm(name, c):
+        out[f'{name}.weight'], out[f'{name}.bias'] = (c,), (c,)
+
+    def res(name, cin, cout):
+        norm(f'{name}.norm1', cin)
+        conv(f'{name}.conv1', cin, cout, 3)
+        lin(f'{name}.temb', cfg['timeEmbedDim'], cout)
+        norm(f'{name}.norm2', cout)
+        conv(f'{name}.conv2', cout, cout, 3)
+        if cin != cout:
+            conv(f'{name}.skip', cin, cout, 1)
+
+    def attn(name, c):
+        norm(f'{name}.norm', c)
+        conv(f'{name}.qkv', c, 3 * c, 1)
+        conv(f'{name}.proj', c, c, 1)
+    lin('time.dense0', cfg['timeFeatures'], cfg['timeEmbedDim'])
+    lin('time.dense1', cfg['timeEmbedDim'], cfg['timeEmbedDim'])
+    conv('conv_in', cfg['inChannels'], width(0), 3)
+    blocks = {name: (cin, cout, size) for name, cin, cout, size in res_block_plan(cfg)}
+    for i in range(L):
+        for j in range(cfg['numResBlocks']):
+            cin, cout, size = blocks[f'down.{i}.res.{j}']
+            res(f'down.{i}.res.{j}', cin, cout)
+            if attn_at(size):
+                attn(f'down.{i}.attn.{j}', cout)
+        if i < L - 1:
+            conv(f'down.{i}.downsample', width(i), width(i), 3)
+    res('mid.res.0', width(L - 1), width(L - 1))
+    if cfg['midAttention']:
+        attn('mid.attn.0', width(L - 1))
+        res('mid.res.1', width(L - 1), width(L - 1))
+    for i in reversed(range(L)):
+        for j in range(cfg['numResBlocks']):
+            cin, cout, size = blocks[f'up.{i}.res.{j}']
+            res(f'up.{i}.res.{j}', cin, cout)
+            if attn_at(size):
+                attn(f'up.{i}.attn.{j}', cout)
+        if i > 0:
+            conv(f'up.{i}.upsample.conv', width(i), width(i), 3)
+    norm('out.norm', width(0))
+    conv('out.conv', width(0), cfg['inChannels'], 3)
+    return out

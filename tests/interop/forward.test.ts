@@ -33,8 +33,9 @@ describe('PyTorch U-Net vs the engine', () => {
     const graph = new UNetGraph(cfg, { batch: 1, training: false }).graph;
     const flat = initialParameters(graph, 1234);
     const got = runTorch(tmp.dir, 'init', { config: cfg, seed: 1234 });
-    const order = JSON.parse(readFileSync(join(tmp.dir, 'init-out.safetensors.order.json'), 'utf8')) as string[];
+    const { order, shapes } = JSON.parse(readFileSync(join(tmp.dir, 'init-out.safetensors.order.json'), 'utf8')) as { order: string[]; shapes: Record<string, number[]> };
     expect(order).toEqual([...graph.params.entries.keys()]);
+    expect(Object.entries(shapes)).toEqual([...graph.params.entries].map(([k, e]) => [k, e.shape]));
     for (const [name, e] of graph.params.entries) {
       const want = flat.subarray(e.offset, e.offset + e.shape.reduce((a, b) => a * b, 1));
       expect(maxDiff(got.get(name)!, want).abs, name).toBe(0);

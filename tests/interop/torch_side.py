@@ -28,7 +28,7 @@ from softdiff_torch.losses import corrupt, training_loss  # noqa: E402
 from softdiff_torch.rng import philox_normals  # noqa: E402
 from softdiff_torch.samplers import sample  # noqa: E402
 from softdiff_torch.schedule import Schedule  # noqa: E402
-from softdiff_torch.unet import UNet  # noqa: E402
+from softdiff_torch.unet import UNet, parameter_shapes  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -41,8 +41,8 @@ def cmd_init(a):
     net = UNet(a['config'], seed=a['seed'])
     out = {k: v.numpy() for k, v in net.state_dict().items()}
     write(a['out'], out)
-    with open(a['out'] + '.order.json', 'w') as f:
-        json.dump(net.engine_parameter_names(), f)
+    with open(a['out'] + '.order.json', 'w') as f:  # the module's order, and the shapes computed from the config alone
+        json.dump({'order': net.engine_parameter_names(), 'shapes': parameter_shapes(a['config'])}, f)
 
 
 def cmd_forward(a):
