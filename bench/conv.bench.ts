@@ -1,7 +1,8 @@
 // Convolution throughput at the U-Net's real shapes: forward, input gradient and weight (+ bias)
 // gradient, per variant. gflops counts 2 x multiply-adds of the convolution itself (the same for all
 // three passes), so the passes compare at equal FLOPs.
-// Options: --variant=direct|tiled|gemm|winograd (default: all), --n=8 (batch), --reps=5, --only=<shape name>.
+// Options: --variant=direct,winograd4,... (default: all), --n=8 (batch), --reps=5, --only=<shape name>,
+// --shapes=cin->cout@size[/2],... instead of the U-Net's shapes below.
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape } from '../src/kernels/conv2d.ts';
 import { timeWithCpu } from './timing.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
@@ -22,7 +23,7 @@ export const bench: Bench = {
     const n = Number(opts.n ?? 8);
     const reps = Number(opts.reps ?? 5);
     const variants = opts.variant ? opts.variant.split(',') : [...CONV2D_VARIANTS];
-    for (const [name, base] of SHAPES) {
+    for (const [name, base] of opts.shapes ? opts.shapes.split(',').map(parseShape) : SHAPES) {
       if (opts.only && opts.only !== name) continue;
       const s: Conv2dShape = { n, ...base };
       const { ho, wo } = conv2dOutSize(s);
@@ -54,5 +55,13 @@ export const bench: Bench = {
     }
   },
 };
+
+/** `cin->cout@size` (3x3 stride 1) or `cin->cout@size/2` (stride 2), as the names in SHAPES. */
+function parseShape(name: string): [string, Omit<Conv2dShape, 'n'>] {
+  const m = /^(\d+)->(\d+)@(\d+)(\/2)?$/.exec(name);
+  if (!m) throw new Error(`--shapes: ${name} is not cin->cout@size or cin->cout@size/2`);
+  const size = Number(m[3]);
+  return [name, { cin: Number(m[1]), cout: Number(m[2]), h: size, w: size, k: 3, stride: m[4] ? 2 : 1, pad: 1 }];
+}
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
