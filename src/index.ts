@@ -1,5 +1,11 @@
 // softdiff: Soft Diffusion on WebGPU. The browser-safe core: everything here takes a Gpu (made from
 // navigator.gpu, Dawn's GPU object, or an existing GPUDevice) and touches no browser or Node API.
+/**
+ * The browser-safe core: everything takes a `Gpu` and touches no browser or Node API. Start with
+ * {@link SoftDiffusion}.
+ * @module softdiff
+ */
+/// <reference types="@webgpu/types" preserve="true" />
 export * from './gpu/errors.ts';
 export { Gpu, describeAdapter, assertFinite, type AdapterDescription, type GpuOptions } from './gpu/gpu.ts';
 export { Tensor, numel, type DType } from './gpu/tensor.ts';
@@ -22,7 +28,8 @@ export { BatchStreamer, flipRows, type BatchStreamerOptions, type StreamerState 
 export { resizeCenterCrop, rgbaToChw, cropRgba, type RgbaImage, type ImageDecoder } from './data/image.ts';
 // Checkpoint format and image grids (browser-safe encoders).
 export { encodeSafetensors, decodeSafetensors, type ExpectedLayout, type SafeTensor, type SafetensorsFile, type TensorToWrite } from './io/safetensors.ts';
-export { encodeCheckpointMetadata, decodeCheckpointMetadata, CHECKPOINT_FORMAT } from './io/checkpoint-metadata.ts';
+export { encodeCheckpointMetadata, decodeCheckpointMetadata, checkpointFormat, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointFormat } from './io/checkpoint-metadata.ts';
+export { VERSION } from './version.ts';
 export { tileGrid, sampleImage, imageToRgba, type Image8, type GridOptions, type BatchShape } from './io/grid.ts';
 // Soft Diffusion core: corruptions C_t, schedules, losses.
 export { LEVEL_STRIDE, type Corruption, type Denoiser } from './diffusion/types.ts';
@@ -66,6 +73,13 @@ export { encodeTrainingState, decodeCheckpointFile, stateForLayout, FLAT_COPIES,
 export { SampleRun, type SampleRunOptions as SampleRunConfig, type SampleResult } from './sample/sample-run.ts';
 export { UNetDenoiser } from './sample/unet-denoiser.ts';
 export { BankPrior } from './sample/bank-prior.ts';
+// The one-call API (src/api/): load a checkpoint and sample, or train, in a few lines.
+export { SoftDiffusion, type LoadOptions, type ModelInfo } from './api/soft-diffusion.ts';
+export { SoftDiffusionTrainer, type TrainOptions, type TrainRunOptions, type TrainRunResult } from './api/training.ts';
+export { type SampleOptions, type Samples, type SamplePlan } from './api/sampling.ts';
+export { samplesToRgba, samplesToImageData, type PictureOptions, type RgbaPicture } from './api/pictures.ts';
+export { trainingDataset, type TrainingData, type ImageListData, type SyntheticData } from './api/data.ts';
+export type { DatasetInfo } from './train/checkpoint-state.ts';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape, type Conv2dVariant } from './kernels/conv2d.ts';
 export { matmul, matmulShape, MATMUL_VARIANTS, type MatmulOptions, type MatmulShape, type MatmulVariant } from './kernels/matmul.ts';
 export { reduce, planReduce, reduceRows, type ReduceOp, type ReduceOptions, type ReducePlan } from './kernels/reduce.ts';

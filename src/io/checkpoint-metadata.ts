@@ -1,16 +1,36 @@
 // A softdiff checkpoint is a safetensors file whose string metadata holds JSON: the model
 // configuration, the corruption, the schedules, the data set, the step, the RNG states. Every value
-// is stored as JSON text (safetensors metadata is string -> string), plus a format marker.
+// is stored as JSON text (safetensors metadata is string -> string), plus two plain strings: the
+// format marker `softdiff-checkpoint/<version>` and the release that wrote the file.
+//
+// The format version is bumped only when a file of the new format cannot be read correctly by an
+// older release. A release reads every version up to its own (tests/io/checkpoint-format.test.ts
+// loads a committed format-1 file to guard that) and refuses a newer one, naming the version it needs.
 import { CheckpointError } from '../gpu/errors.ts';
+import { VERSION } from '../version.ts';
 
-export const CHECKPOINT_FORMAT = 'softdiff-checkpoint/1';
+/** The checkpoint format version this release writes (and the newest it reads). */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+/** The format marker this release writes into checkpoint metadata. */
+export const CHECKPOINT_FORMAT = `softdiff-checkpoint/${CHECKPOINT_FORMAT_VERSION}`;
 const FORMAT_KEY = 'format';
+const WRITER_KEY = 'writer';
+const RESERVED = new Set([FORMAT_KEY, WRITER_KEY]);
+const MARKER = /^softdiff-checkpoint\/([1-9][0-9]{0,8})$/;
+
+/** What a checkpoint says about its own format. */
+export interface CheckpointFormat {
+  /** The format version (1 for every file written so far). */
+  version: number;
+  /** The release that wrote it, e.g. "softdiff 0.1.0"; null for files written before releases were recorded. */
+  writer: string | null;
+}
 
 /** JSON-encode each field (values must survive JSON: numbers, strings, arrays, plain objects). */
 export function encodeCheckpointMetadata(fields: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = { [FORMAT_KEY]: CHECKPOINT_FORMAT };
+  const out: Record<string, string> = { [FORMAT_KEY]: CHECKPOINT_FORMAT, [WRITER_KEY]: `softdiff ${VERSION}` };
   for (const [k, v] of Object.entries(fields)) {
-    if (k === FORMAT_KEY) throw new CheckpointError(`'${FORMAT_KEY}' is reserved in checkpoint metadata.`);
+    if (RESERVED.has(k)) throw new CheckpointError(`'${k}' is reserved in checkpoint metadata.`);
     if (v === undefined) continue;
     const text = JSON.stringify(v);
     if (text === undefined) throw new CheckpointError(`Checkpoint field '${k}' cannot be stored as JSON.`);
@@ -20,18 +40,38 @@ export function encodeCheckpointMetadata(fields: Record<string, unknown>): Recor
 }
 
 /**
- * Parse the fields back; checks the format marker and that every name in `required` is present.
- * A CheckpointError names the first bad field.
+ * The format version and writer of a checkpoint's metadata. A file that is not a softdiff checkpoint,
+ * or one of a newer format than this release reads, is refused with a CheckpointError that says so
+ * (and, for a newer one, which format and release it needs).
  */
-export function decodeCheckpointMetadata(meta: Record<string, string>, required: readonly string[] = [], source = 'checkpoint'): Record<string, unknown> {
-  if (meta[FORMAT_KEY] !== CHECKPOINT_FORMAT)
+export function checkpointFormat(meta: Record<string, string>, source = 'checkpoint'): CheckpointFormat {
+  const marker = meta[FORMAT_KEY];
+  const m = typeof marker === 'string' ? MARKER.exec(marker) : null;
+  if (!m)
     throw new CheckpointError(
-      `${source} is not a softdiff checkpoint (metadata format is ${JSON.stringify(meta[FORMAT_KEY] ?? null)}, expected "${CHECKPOINT_FORMAT}").`,
+      `${source} is not a softdiff checkpoint (metadata format is ${JSON.stringify(marker ?? null)?.slice(0, 80)}, expected "${CHECKPOINT_FORMAT}").`,
       'Pass a file written by softdiff.',
     );
+  const version = Number(m[1]);
+  const raw = meta[WRITER_KEY];
+  const writer = typeof raw === 'string' && raw.length > 0 ? raw.slice(0, 80) : null;
+  if (version > CHECKPOINT_FORMAT_VERSION)
+    throw new CheckpointError(
+      `${source} is a checkpoint of format ${version}${writer ? `, written by ${writer}` : ''}; softdiff ${VERSION} reads checkpoint formats up to ${CHECKPOINT_FORMAT_VERSION}.`,
+      `Upgrade softdiff to a release that reads checkpoint format ${version}${writer ? ` (${writer} or newer)` : ''}, e.g. \`npm install softdiff@latest\`.`,
+    );
+  return { version, writer };
+}
+
+/**
+ * Parse the fields back; checks the format marker (see checkpointFormat) and that every name in
+ * `required` is present. A CheckpointError names the first bad field.
+ */
+export function decodeCheckpointMetadata(meta: Record<string, string>, required: readonly string[] = [], source = 'checkpoint'): Record<string, unknown> {
+  checkpointFormat(meta, source);
   const fields: Record<string, unknown> = {};
   for (const [k, text] of Object.entries(meta)) {
-    if (k === FORMAT_KEY) continue;
+    if (RESERVED.has(k)) continue;
     try {
       fields[k] = JSON.parse(text);
     } catch {

@@ -9,7 +9,7 @@
 import { CheckpointError } from '../gpu/errors.ts';
 import type { FlatLayout } from '../gpu/pool.ts';
 import { numel } from '../gpu/tensor.ts';
-import { decodeCheckpointMetadata, encodeCheckpointMetadata } from '../io/checkpoint-metadata.ts';
+import { checkpointFormat, decodeCheckpointMetadata, encodeCheckpointMetadata, type CheckpointFormat } from '../io/checkpoint-metadata.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorToWrite } from '../io/safetensors.ts';
 import type { StreamerState } from '../data/batch-streamer.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -53,6 +53,8 @@ export interface DecodedCheckpoint {
   fields: StateFields;
   tensors: Map<string, SafeTensor>;
   source: string;
+  /** The file's format version and writer. */
+  format: CheckpointFormat;
 }
 
 export function encodeTrainingState(layout: FlatLayout, s: TrainingState): Uint8Array {
@@ -75,7 +77,7 @@ export function decodeCheckpointFile(bytes: Uint8Array, source = 'checkpoint'): 
   const o = fields.options as Partial<ResolvedOptions> | undefined;
   if (!o || typeof o !== 'object' || !o.model || !o.corruption || !o.noise) throw new CheckpointError(`${source}: the stored options are incomplete.`, 'The file is damaged or from another version; use another checkpoint.');
   if (!Number.isInteger(fields.step) || fields.step < 0) throw new CheckpointError(`${source}: invalid step ${JSON.stringify(fields.step)}.`);
-  return { fields, tensors: file.tensors, source };
+  return { fields, tensors: file.tensors, source, format: checkpointFormat(file.metadata, source) };
 }
 
 /**

@@ -1,0 +1,2 @@
+import type { Bench } from './types.ts';
+export declare const benches: Record<string, Bench>;
