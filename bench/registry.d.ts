@@ -1,2 +1,0 @@
-import type { Bench } from './types.ts';
-export declare const benches: Record<string, Bench>;
