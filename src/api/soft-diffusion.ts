@@ -81,8 +81,8 @@ export interface ModelInfo {
  */
 export class SoftDiffusion {
   private constructor(
-    /** The device it runs on (yours: destroy() leaves it alive). */
-    readonly gpu: Gpu,
+    /** The model's own scope of the Gpu it was given: destroy() releases it (the Gpu stays yours). */
+    private readonly scope: Gpu,
     /** What was loaded: step, data set, shape, defaults, format, options. */
     readonly info: ModelInfo,
     private readonly sampling: Sampling,
@@ -120,8 +120,9 @@ export class SoftDiffusion {
       format: ckpt.format,
       options: o,
     };
+    const scope = gpu.scope('soft-diffusion');
     const sampling = new Sampling(
-      gpu,
+      scope,
       { config: o.model, corruption: corruptionFromJSON(o.corruption), noise: Schedule.fromJSON(o.noise), priorBank: state.priorBank },
       info.defaults,
       state.flat[which],
@@ -132,9 +133,10 @@ export class SoftDiffusion {
       await sampling.plan();
     } catch (e) {
       sampling.destroy();
+      scope.destroy();
       throw e;
     }
-    return new SoftDiffusion(gpu, info, sampling);
+    return new SoftDiffusion(scope, info, sampling);
   }
 
   /**
@@ -175,5 +177,6 @@ export class SoftDiffusion {
   /** Free every GPU buffer this model allocated. The Gpu stays alive (it is yours); later calls fail. */
   destroy(): void {
     this.sampling.destroy();
+    this.scope.destroy();
   }
 }

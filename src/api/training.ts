@@ -93,10 +93,7 @@ export class SoftDiffusionTrainer {
       { config: o.model, corruption: trainer.corruption, noise: trainer.noise, priorBank: trainer.prior },
       { count: o.sampleCount, steps: o.sampleSteps, sampler: o.sampler, langevinSteps: 100 },
       null,
-      (run) => {
-        const ema = trainer.optimizer.ema;
-        run.copyWeightsFrom(ema.buffer, ema.byteOffset);
-      },
+      (run) => run.copyWeightsFrom(trainer.optimizer.ema),
       'trainer',
     );
   }
@@ -126,7 +123,7 @@ export class SoftDiffusionTrainer {
   }
   /** Number of trained parameters of the network. */
   get parameters(): number {
-    return this.trainer.net.plan.graph.params.used;
+    return this.trainer.net.flatLayout.used;
   }
 
   /**
@@ -190,7 +187,7 @@ export class SoftDiffusionTrainer {
     return samplesToImageData(samples, opts);
   }
 
-  /** Release every GPU buffer of the run (the Gpu itself stays yours). */
+  /** Release every GPU buffer of the run, its samplers included (the Gpu itself stays yours). */
   destroy(): void {
     this.sampling.destroy();
     this.trainer.destroy();

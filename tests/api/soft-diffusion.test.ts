@@ -1,7 +1,7 @@
 // The one-call API on the committed tiny checkpoint (8x8 RGB, width-4 U-Net): a loaded model samples
 // what the low-level assembly (decode, layout, SampleRun) samples, per seed; a trainer stops cleanly
 // on an AbortSignal between steps, and its samples equal those of its own checkpoint; pictures, data
-// inputs and every bad input give typed errors; destroy() returns the pool to its baseline.
+// inputs and every bad input give typed errors; destroy() returns the buffer census to its baseline.
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { useGpu } from '../helpers/gpu.ts';
@@ -102,38 +102,29 @@ describe('SoftDiffusion.fromCheckpoint', () => {
     model.destroy();
   });
 
-  // Fails today: GroupNorm's coefficient and the time embedding's table buffers outlive their
-  // network's destroy() (4.5 KB per cycle here), which issue 11 (buffer ownership) fixes. test.fails
-  // turns red once that lands, to be switched back to test.
-  test.fails('destroy() frees every buffer the model allocated; later calls fail with a typed error', async () => {
+  test('destroy() frees every buffer the model allocated; later calls fail with a typed error', async () => {
     const { gpu } = ctx;
-    const cycle = async () => {
-      const model = await SoftDiffusion.fromCheckpoint(gpu, fixture);
-      await model.sample({ count: 3 });
-      const held = gpu.pool.bytes;
-      model.destroy();
-      return { model, held };
-    };
-    // Kernels keep per-device scratch and constant buffers (DCT matrices, ...) across plans: the
-    // first cycle fills those caches; after that, a load-sample-destroy cycle must leave nothing behind.
-    await cycle();
-    const before = gpu.pool.bytes;
-    const { model, held } = await cycle();
-    expect(held).toBeGreaterThan(before);
-    expect(gpu.pool.bytes).toBe(before);
+    await gpu.done();
+    const before = gpu.census.snapshot();
+    const model = await SoftDiffusion.fromCheckpoint(gpu, fixture);
+    await model.sample({ count: 3 });
+    expect(gpu.census.snapshot().bytes).toBeGreaterThan(before.bytes);
+    model.destroy();
+    expect(gpu.census.snapshot()).toEqual(before);
     await expect(model.sample()).rejects.toThrow(EngineError);
     await expect(model.sample()).rejects.toThrow(/destroyed/);
   });
 
   test('bad checkpoints and bad options are typed errors that name the problem', async () => {
     const { gpu } = ctx;
-    const before = gpu.pool.bytes;
+    await gpu.done();
+    const before = gpu.census.snapshot();
     await expect(SoftDiffusion.fromCheckpoint(gpu, fixture.subarray(0, 100), { name: 'cut.safetensors' })).rejects.toThrow(CheckpointError);
     await expect(SoftDiffusion.fromCheckpoint(gpu, fixture.subarray(0, 100), { name: 'cut.safetensors' })).rejects.toThrow(/cut\.safetensors/);
     await expect(SoftDiffusion.fromCheckpoint(gpu, 'bytes' as unknown as Uint8Array)).rejects.toThrow(CheckpointError);
     await expect(SoftDiffusion.fromCheckpoint(gpu, fixture, { weights: 'best' as 'ema' })).rejects.toThrow(ValueError);
     await expect(SoftDiffusion.fromCheckpoint(gpu, fixture, { count: 0 })).rejects.toThrow(/count must be an integer in \[1, 65535\], got 0/);
-    expect(gpu.pool.bytes, 'a refused checkpoint allocates nothing').toBe(before);
+    expect(gpu.census.snapshot(), 'a refused checkpoint or option leaves nothing allocated').toEqual(before);
     const model = await SoftDiffusion.fromCheckpoint(gpu, fixture.buffer.slice(fixture.byteOffset, fixture.byteOffset + fixture.byteLength));
     await expect(model.sample({ count: 1.5 })).rejects.toThrow(ValueError);
     await expect(model.sample({ steps: 0 })).rejects.toThrow(/steps/);
@@ -169,6 +160,8 @@ describe('pictures', () => {
 describe('SoftDiffusion.train', () => {
   test('steps; run stops between steps on abort; previews and checkpoints; samples equal those of its checkpoint', async () => {
     const { gpu } = ctx;
+    await gpu.done();
+    const before = gpu.census.snapshot();
     const trainer = await SoftDiffusion.train(gpu, FIXTURE_DATA, FIXTURE_OPTIONS);
     expect(trainer.options.batch).toBe(4);
     expect(trainer.parameters).toBeGreaterThan(1000);
@@ -217,6 +210,7 @@ describe('SoftDiffusion.train', () => {
     expect(maxDiff(fromTrainer.images, (await resumed.sample({ seed: 9, count: 3 })).images)).toBeLessThan(1e-6);
     resumed.destroy();
     trainer.destroy();
+    expect(gpu.census.snapshot(), 'trainers, their samplers and the model leave nothing behind').toEqual(before);
   });
 
   test('a sample() issued while run() is going is served between two steps', async () => {
