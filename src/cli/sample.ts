@@ -1,5 +1,6 @@
 // `softdiff sample`: images from a training checkpoint's EMA (or raw) weights with any sampler:
-// a grid PNG plus one PNG per image, in --out (default: beside the checkpoint).
+// a grid PNG plus one PNG per image, in --out (default: beside the checkpoint). The checkpoint is
+// loaded and sampled through the one-call API (SoftDiffusion), like the demo and the embed page.
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
@@ -7,11 +8,7 @@ import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
 import { writeGridPng, writeSamplePngs } from '../node/png.ts';
 import { Progress, type ProgressMode } from '../node/progress.ts';
 import { EngineError } from '../gpu/errors.ts';
-import { UNetGraph } from '../nn/unet-graph.ts';
-import { Schedule } from '../diffusion/schedule.ts';
-import { decodeCheckpointFile, stateForLayout } from '../train/checkpoint-state.ts';
-import { corruptionFromJSON } from '../train/options.ts';
-import { SampleRun } from '../sample/sample-run.ts';
+import { SoftDiffusion } from '../api/soft-diffusion.ts';
 import { positiveInt, seedValue, type CliIo } from './args.ts';
 import { SAMPLER_CHOICES, samplerKind } from './train.ts';
 
@@ -51,36 +48,29 @@ async function runSample(f: SampleFlags, io: CliIo): Promise<void> {
   } catch (e) {
     throw new EngineError(`Cannot read checkpoint ${f.checkpoint}: ${(e as Error).message}`, 'Check the path.');
   }
-  const ckpt = decodeCheckpointFile(bytes, f.checkpoint);
-  const o = ckpt.fields.options;
-  const graph = new UNetGraph(o.model, { batch: 1, training: false });
-  const state = stateForLayout(ckpt, graph.graph.params);
-  const kind = f.sampler ? samplerKind(f.sampler) : o.sampler;
-  const out = f.out ?? join(dirname(f.checkpoint), `samples-${kind}-seed${f.seed}`);
   const gpu = await createNodeGpu();
-  let run: SampleRun | null = null;
+  let model: SoftDiffusion | null = null;
   try {
-    run = await SampleRun.create(gpu, {
-      config: o.model,
-      weights: state.flat[f.weights],
-      corruption: corruptionFromJSON(o.corruption),
-      noise: Schedule.fromJSON(o.noise),
-      priorBank: state.priorBank,
+    model = await SoftDiffusion.fromCheckpoint(gpu, bytes, {
+      name: f.checkpoint,
+      weights: f.weights,
       count: f.count,
       steps: f.steps,
-      sampler: kind,
-      langevinStepsPerLevel: f.langevinSteps,
+      sampler: f.sampler ? samplerKind(f.sampler) : undefined,
+      langevinSteps: f.langevinSteps,
     });
-    io.err(`softdiff sample: ${f.count} images, ${kind} sampler, ${run.nfe} network evaluations, step ${ckpt.fields.step} ${f.weights} weights -> ${out}\n`);
-    const progress = new Progress({ total: run.nfe, label: 'sample', mode: f.progress, stream: io.progress });
-    const result = await run.run(f.seed, (done) => progress.update(done));
+    const plan = await model.plan();
+    const out = f.out ?? join(dirname(f.checkpoint), `samples-${plan.sampler}-seed${f.seed}`);
+    io.err(`softdiff sample: ${f.count} images, ${plan.sampler} sampler, ${plan.nfe} network evaluations, step ${model.info.step} ${f.weights} weights -> ${out}\n`);
+    const progress = new Progress({ total: plan.nfe, label: 'sample', mode: f.progress, stream: io.progress });
+    const result = await model.sample({ seed: f.seed, onProgress: (done) => progress.update(done) });
     progress.stop();
     const grid = join(out, 'grid.png');
     await writeSamplePngs(out, result.images, result.shape);
     await writeGridPng(grid, result.images, result.shape);
     io.out(`${grid}\n`);
   } finally {
-    run?.destroy();
+    model?.destroy();
     await gpu.done().catch(() => {});
     gpu.destroy();
     releaseNodeGpu();
