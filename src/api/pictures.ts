@@ -18,8 +18,11 @@ export interface PictureOptions extends GridOptions {
  * @category One-call API
  */
 export interface RgbaPicture {
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** width * height * 4 bytes: R, G, B, A (always 255) per pixel, row by row. */
   data: Uint8ClampedArray<ArrayBuffer>;
 }
 

@@ -63,8 +63,9 @@ export interface Samples {
   shape: [number, number, number, number];
   /** The seed they were drawn with. */
   seed: number;
-  /** The sampler and its step count. */
+  /** The sampler they were drawn with. */
   sampler: SamplerKind;
+  /** Its step count. */
   steps: number;
   /** Network evaluations spent. */
   nfe: number;
@@ -75,13 +76,17 @@ export interface Samples {
  * @category One-call API
  */
 export interface SamplePlan {
+  /** Images per `sample()`. */
   count: number;
+  /** Sampler steps. */
   steps: number;
+  /** The sampler. */
   sampler: SamplerKind;
+  /** Annealed Langevin steps per noise level (used by `'langevin'` only). */
   langevinSteps: number;
   /** Network evaluations per `sample()`. */
   nfe: number;
-  /** [count, C, H, W]. */
+  /** `[count, C, H, W]`. */
   shape: [number, number, number, number];
 }
 

@@ -18,39 +18,55 @@ export const WEIGHTINGS = ['uniform', 'inverse-variance'] as const;
 export type WeightingName = (typeof WEIGHTINGS)[number];
 export const SAMPLERS: readonly SamplerKind[] = ['momentum', 'probability-flow', 'naive', 'langevin'];
 
+/** How to train: every field is optional, with the defaults given (see resolveOptions). */
 export interface TrainerOptions {
-  /** A preset name or a full config; inChannels and imageSize always come from the data set. */
+  /**
+   * The network: a preset name (`'mnist'` default, `'bench'`, `'rgb32'`, `'rgb64'`) or a full
+   * UNetConfig. Its inChannels and imageSize always come from the data set.
+   */
   model?: PresetName | UNetConfig;
+  /** Fields of the network configuration to change on top of `model` (e.g. `{ baseChannels: 8 }`). */
   modelOverrides?: Partial<UNetConfig>;
+  /** Images per training step. Default 16. */
   batch?: number;
-  /** Peak learning rate (after warmup). */
+  /** Peak learning rate of AdamW (reached after warmup). Default 1e-3. */
   lr?: number;
+  /** Steps over which the learning rate rises linearly from 0 to `lr`. Default 50. */
   warmupSteps?: number;
-  /** Global gradient-norm clip; 0 disables. */
+  /** Global gradient-norm clip; 0 disables. Default 1. */
   clipNorm?: number;
+  /** AdamW's decoupled weight decay (not applied to biases and norms). Default 0. */
   weightDecay?: number;
+  /** Decay of the exponential moving average of the weights that previews and checkpoints sample with. Default 0.995. */
   emaDecay?: number;
-  /** 'blur' | 'mask' | 'identity', or a corruption's JSON description (with its schedule). */
+  /**
+   * The corruption C_t: `'blur'` (DCT heat blur, default), `'mask'` (soft masking) or `'identity'`
+   * (plain noise, VE diffusion), or a corruption's JSON description (with its own schedule).
+   */
   corruption?: CorruptionName | Record<string, unknown>;
-  /** sigma(t); default per corruption (SPEC section 1). */
+  /** The noise schedule sigma(t); default per corruption (SPEC section 1). */
   noise?: ScheduleJSON;
+  /** `'soft'` (soft score matching, default), `'x0'` (Cold Diffusion's reconstruction loss) or `'dsm'` (multi-level denoising score matching). */
   loss?: LossName;
-  /** Loss weight w(t): 1, or sigma^-2 clamped to 1e4. */
+  /** Loss weight w(t): `'uniform'` (1, default) or `'inverse-variance'` (sigma^-2 clamped to 1e4). */
   weighting?: WeightingName;
-  /** One t per stratum of [tMin, 1] per batch (lower-variance loss) instead of i.i.d. draws. */
+  /** One t per stratum of [tMin, 1] per batch (lower-variance loss) instead of i.i.d. draws. Default true. */
   stratified?: boolean;
-  /** Smallest t drawn (SPEC: 1e-5). */
+  /** Smallest t drawn. Default 1e-5 (SPEC). */
   tMin?: number;
+  /** Seed of everything random (initial weights, data order, t, noise), an integer in [0, 2^32). Default 0. */
   seed?: number;
-  /** Random left-right flips of training images. */
+  /** Random left-right flips of training images. Default false. */
   flip?: boolean;
-  /** Read the loss back (asynchronously) every this many steps. */
+  /** Read the loss back (asynchronously) every this many steps. Default 10. */
   logEvery?: number;
-  /** Preview sampling: count images, steps sampler steps, with the EMA weights. */
+  /** Preview sampling with the EMA weights: number of images. Default 16. */
   sampleCount?: number;
+  /** Preview sampling: sampler steps. Default 50. */
   sampleSteps?: number;
+  /** Preview sampling: `'momentum'` (default), `'probability-flow'`, `'naive'` or `'langevin'`. */
   sampler?: SamplerKind;
-  /** Images of the data set kept (corrupted to t = 1) as the sampler's prior bank. */
+  /** Images of the data set kept (corrupted to t = 1) as the sampler's prior bank. Default 64. */
   priorBank?: number;
 }
 
