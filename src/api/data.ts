@@ -58,6 +58,12 @@ const MAX_SIZE = 256;
 /** The Dataset behind any TrainingData; a ValueError says what is wrong with the input. */
 export function trainingDataset(data: TrainingData): Dataset {
   if (!data || typeof data !== 'object') throw new ValueError(`Training data must be a data set, { images, size } or { synthetic }, got ${String(data)}.`);
+  if (typeof (data as Dataset).get === 'function') {
+    const d = data as Dataset;
+    if (!Number.isInteger(d.length) || !Number.isInteger(d.size) || !Number.isInteger(d.channels))
+      throw new ValueError(`Training data '${String(d.name)}' is not a data set: it needs integer channels, size and length.`);
+    return d;
+  }
   if ('synthetic' in data) {
     const o = { size: data.size ?? 32, channels: data.channels, length: data.length, seed: data.seed };
     if (data.synthetic === 'blobs') return new BlobsDataset(o);
@@ -65,10 +71,7 @@ export function trainingDataset(data: TrainingData): Dataset {
     throw new ValueError(`Unknown synthetic data set ${JSON.stringify(data.synthetic)}.`, "Use 'blobs' or 'stripes'.");
   }
   if ('images' in data) return imageListDataset(data);
-  const d = data as Dataset;
-  if (typeof d.get !== 'function' || !Number.isInteger(d.length) || !Number.isInteger(d.size) || !Number.isInteger(d.channels))
-    throw new ValueError('Training data is neither a data set (name, channels, size, length, get) nor { images, size } nor { synthetic }.');
-  return d;
+  throw new ValueError('Training data is neither a data set (name, channels, size, length, get) nor { images, size } nor { synthetic }.');
 }
 
 function imageListDataset(data: ImageListData): Dataset {

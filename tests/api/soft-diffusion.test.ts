@@ -240,6 +240,8 @@ describe('SoftDiffusion.train', () => {
     expect(() => trainingDataset({ images, size: 4 })).toThrow(/size must be an integer in \[8, 256\]/);
     expect(() => trainingDataset({ synthetic: 'noise' as 'blobs' })).toThrow(ValueError);
     expect(() => trainingDataset(42 as never)).toThrow(ValueError);
+    expect(() => trainingDataset({} as never)).toThrow(/neither a data set/);
+    expect(() => trainingDataset({ name: 'x', get: () => new Float32Array(1), size: 8, channels: 1, length: 1.5 })).toThrow(/'x' is not a data set/);
     const trainer = await SoftDiffusion.train(ctx.gpu, { images, size: 8, channels: 1 }, { ...FIXTURE_OPTIONS, batch: 2, priorBank: 2 });
     expect(trainer.dataset.length).toBe(2);
     expect((await trainer.step({ readLoss: true })).loss).toBeGreaterThan(0);
