@@ -1,7 +1,8 @@
 // A softdiff checkpoint is a safetensors file whose string metadata holds JSON: the model
 // configuration, the corruption, the schedules, the data set, the step, the RNG states. Every value
-// is stored as JSON text (safetensors metadata is string -> string), plus two plain strings: the
-// format marker `softdiff-checkpoint/<version>` and the release that wrote the file.
+// is stored as JSON text (safetensors metadata is string -> string), the release that wrote the file
+// too (a JSON string, so readers that parse every field, like python/softdiff_torch, accept it), plus
+// the plain format marker `softdiff-checkpoint/<version>`.
 //
 // The format version is bumped only when a file of the new format cannot be read correctly by an
 // older release. A release reads every version up to its own (tests/io/checkpoint-format.test.ts
@@ -28,7 +29,7 @@ export interface CheckpointFormat {
 
 /** JSON-encode each field (values must survive JSON: numbers, strings, arrays, plain objects). */
 export function encodeCheckpointMetadata(fields: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = { [FORMAT_KEY]: CHECKPOINT_FORMAT, [WRITER_KEY]: `softdiff ${VERSION}` };
+  const out: Record<string, string> = { [FORMAT_KEY]: CHECKPOINT_FORMAT, [WRITER_KEY]: JSON.stringify(`softdiff ${VERSION}`) };
   for (const [k, v] of Object.entries(fields)) {
     if (RESERVED.has(k)) throw new CheckpointError(`'${k}' is reserved in checkpoint metadata.`);
     if (v === undefined) continue;
@@ -53,14 +54,25 @@ export function checkpointFormat(meta: Record<string, string>, source = 'checkpo
       'Pass a file written by softdiff.',
     );
   const version = Number(m[1]);
-  const raw = meta[WRITER_KEY];
-  const writer = typeof raw === 'string' && raw.length > 0 ? raw.slice(0, 80) : null;
+  const writer = writerOf(meta[WRITER_KEY]);
   if (version > CHECKPOINT_FORMAT_VERSION)
     throw new CheckpointError(
       `${source} is a checkpoint of format ${version}${writer ? `, written by ${writer}` : ''}; softdiff ${VERSION} reads checkpoint formats up to ${CHECKPOINT_FORMAT_VERSION}.`,
       `Upgrade softdiff to a release that reads checkpoint format ${version}${writer ? ` (${writer} or newer)` : ''}, e.g. \`npm install softdiff@latest\`.`,
     );
   return { version, writer };
+}
+
+/** The writer field: a JSON string (a plain string is taken as it is); informational, so anything else is null. */
+function writerOf(raw: string | undefined): string | null {
+  if (typeof raw !== 'string' || raw.length === 0) return null;
+  let text: unknown = raw;
+  try {
+    text = JSON.parse(raw);
+  } catch {
+    /* a plain string */
+  }
+  return typeof text === 'string' && text.length > 0 ? text.slice(0, 80) : null;
 }
 
 /**

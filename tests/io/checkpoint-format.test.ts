@@ -30,7 +30,7 @@ describe('checkpoint format', () => {
     const meta = encodeCheckpointMetadata({ step: 1 });
     expect(meta.format).toBe(CHECKPOINT_FORMAT);
     expect(CHECKPOINT_FORMAT).toBe(`softdiff-checkpoint/${CHECKPOINT_FORMAT_VERSION}`);
-    expect(meta.writer).toBe(`softdiff ${VERSION}`);
+    expect(JSON.parse(meta.writer!)).toBe(`softdiff ${VERSION}`);
     expect(checkpointFormat(meta)).toEqual({ version: CHECKPOINT_FORMAT_VERSION, writer: `softdiff ${VERSION}` });
     expect(() => encodeCheckpointMetadata({ writer: 'me' })).toThrow(/'writer' is reserved/);
   });
@@ -49,16 +49,18 @@ describe('checkpoint format', () => {
     trainer.destroy();
   });
 
-  test('a file without the writer (written before it was recorded) still loads', () => {
+  test('a file without the writer (written before it was recorded, or by another tool) still loads', () => {
     const old = withMetadata(v1, (m) => delete m.writer);
     expect(decodeCheckpointFile(old, 'old').format).toEqual({ version: 1, writer: null });
+    expect(decodeCheckpointFile(withMetadata(v1, (m) => (m.writer = 'plain text')), 'p').format.writer).toBe('plain text');
+    expect(decodeCheckpointFile(withMetadata(v1, (m) => (m.writer = '{"x":1}')), 'o').format.writer).toBeNull();
   });
 
   test('a newer format is refused with the format and release it needs', async () => {
     const next = CHECKPOINT_FORMAT_VERSION + 1;
     const newer = withMetadata(v1, (m) => {
       m.format = `softdiff-checkpoint/${next}`;
-      m.writer = 'softdiff 9.4.0';
+      m.writer = '"softdiff 9.4.0"';
     });
     const message = new RegExp(`future\\.safetensors is a checkpoint of format ${next}, written by softdiff 9\\.4\\.0; softdiff ${VERSION.replace(/\./g, '\\.')} reads checkpoint formats up to ${CHECKPOINT_FORMAT_VERSION}`);
     expect(() => decodeCheckpointFile(newer, 'future.safetensors')).toThrow(message);
