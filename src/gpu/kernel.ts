@@ -118,7 +118,8 @@ function sorted(o?: Readonly<Record<string, unknown>>): [string, unknown][] {
 /**
  * Workgroup counts for `n` invocations in 1-D workgroups of `wg`, folded into x and y so that no
  * dimension exceeds 65535. The kernel recovers the flat index as
- * `gid.x + gid.y * num_workgroups.x * WG` and returns when it is >= n.
+ * flat_index(gid, nwg) = `gid.x + gid.y * num_workgroups.x * WG` (shaders/grid.wgsl, `#include grid`)
+ * and returns when it is >= n.
  */
 export function grid1d(n: number, wg: number): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / wg));

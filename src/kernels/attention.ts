@@ -4,15 +4,15 @@
 //
 // Layout (no transposes): q, k, v, o are channel-major [n, c, L] exactly as a 1x1 convolution writes
 // them; head h owns channels h*d .. h*d+d-1 with d = c / heads. q, k, v may be three [n, c, L] tensors,
-// or ONE packed [n, 3c, L] tensor passed three times (what projectionForward with a [3c, c] weight
+// or ONE packed [n, 3c, L] tensor passed three times (what a 1x1 convolution with a [3c, c] weight
 // writes: channels [0, c) are q, [c, 2c) k, [2c, 3c) v). The gradients dq, dk, dv mirror that: three
-// tensors, or the same packed [n, 3c, L] tensor three times (what projectionBackward reads).
+// tensors, or the same packed [n, 3c, L] tensor three times (what the 1x1 convolution backward reads).
 // lse is [n, heads, L].
 // Variants (AttentionOptions.variant; every test runs both): 'rows' (shaders/attention.wgsl, GPUs) and
 // 'lanes' (shaders/attention_lanes.wgsl, CPU adapters).
 //
 // The full block (GroupNorm -> QKV projection -> attention -> output projection -> residual add) is
-// assembled by the U-Net from src/kernels/groupnorm.ts, src/kernels/projection.ts, this file and an
+// assembled by the U-Net from src/kernels/groupnorm.ts, 1x1 convolutions, this file and an
 // elementwise add.
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type BindingKind, type Dispatch } from '../gpu/kernel.ts';
