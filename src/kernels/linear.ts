@@ -6,7 +6,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, type Conv2dShape } from './conv2d.ts';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, type Conv2dOptions, type Conv2dShape } from './conv2d.ts';
 
 export interface LinearShape {
   n: number;
@@ -25,7 +25,7 @@ function validate(what: string, s: LinearShape, tensors: [string, Tensor | null,
 const asImages = (t: Tensor, rows: number, features: number) => t.reshape([rows, features, 1, 1]);
 
 /** y [n, out] = x [n, in] w^T (w [out, in]) + b [out] (b may be null). */
-export async function linearForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, s: LinearShape, opts: { variant?: string } = {}): Promise<Dispatch[]> {
+export async function linearForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, s: LinearShape, opts: Conv2dOptions = {}): Promise<Dispatch[]> {
   const c = validate('linear', s, [['x', x, s.n * s.in], ['w', w, s.out * s.in], ['b', b, s.out], ['y', y, s.n * s.out]]);
   return conv2dForward(gpu, asImages(x, s.n, s.in), asImages(w, s.out, s.in), b?.reshape([s.out]) ?? null, asImages(y, s.n, s.out), c, opts);
 }
@@ -43,12 +43,12 @@ export async function linearBackward(
   dw: Tensor,
   db: Tensor | null,
   s: LinearShape,
-  opts: { accumulate?: boolean; variant?: string } = {},
+  opts: Conv2dOptions & { accumulate?: boolean } = {},
 ): Promise<Dispatch[]> {
   const c = validate('linear backward', s, [['x', x, s.n * s.in], ['w', w, s.out * s.in], ['dy', dy, s.n * s.out], ['dx', dx, s.n * s.in], ['dw', dw, s.out * s.in], ['db', db, s.out]]);
   const dy4 = asImages(dy, s.n, s.out);
   const out: Dispatch[] = [];
-  if (dx) out.push(...(await conv2dBackwardInput(gpu, dy4, asImages(w, s.out, s.in), asImages(dx, s.n, s.in), c, { accumulate: opts.accumulate, variant: opts.variant })));
-  out.push(...(await conv2dBackwardWeight(gpu, asImages(x, s.n, s.in), dy4, asImages(dw, s.out, s.in), db?.reshape([s.out]) ?? null, c, { variant: opts.variant })));
+  if (dx) out.push(...(await conv2dBackwardInput(gpu, dy4, asImages(w, s.out, s.in), asImages(dx, s.n, s.in), c, { ...opts })));
+  out.push(...(await conv2dBackwardWeight(gpu, asImages(x, s.n, s.in), dy4, asImages(dw, s.out, s.in), db?.reshape([s.out]) ?? null, c, { variant: opts.variant, matmul: opts.matmul })));
   return out;
 }

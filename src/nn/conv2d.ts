@@ -49,13 +49,16 @@ export class Conv2d implements Module {
   }
 
   forward(b: Buffers): Promise<Dispatch[]> {
-    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, { variant: b.variants.conv2d });
+    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, convOptions(b));
   }
 
   backward(b: Buffers): Promise<Dispatch[]> {
     const dy = b.d(this.output);
-    const parts: Promise<Dispatch[]>[] = [conv2dBackwardWeight(b.gpu, b.t(this.input), dy, b.g(this.weight), b.g(this.bias), this.shape, { variant: b.variants.conv2d })];
-    if (this.inputGrad) parts.push(conv2dBackwardInput(b.gpu, dy, b.p(this.weight), b.d(this.input), this.shape, { accumulate: b.accumulate(this.input), variant: b.variants.conv2d }));
+    const parts: Promise<Dispatch[]>[] = [conv2dBackwardWeight(b.gpu, b.t(this.input), dy, b.g(this.weight), b.g(this.bias), this.shape, convOptions(b))];
+    if (this.inputGrad) parts.push(conv2dBackwardInput(b.gpu, dy, b.p(this.weight), b.d(this.input), this.shape, { accumulate: b.accumulate(this.input), ...convOptions(b) }));
     return sequence(...parts);
   }
 }
+
+/** The forced convolution and matmul variants of a plan (none: autotuned). */
+export const convOptions = (b: Buffers) => ({ variant: b.variants.conv2d, matmul: b.variants.matmul });

@@ -1,7 +1,9 @@
-// Linear module: y[n, out] = x[n, in] W^T + b, PyTorch layout (W [out, in]).
+// Linear module: y[n, out] = x[n, in] W^T + b, PyTorch layout (W [out, in]), computed as a 1x1
+// convolution (src/kernels/linear.ts).
 import type { Dispatch } from '../gpu/kernel.ts';
 import { linearBackward, linearForward } from '../kernels/linear.ts';
 import { fanInBound, type Module } from './module.ts';
+import { convOptions } from './conv2d.ts';
 import type { Buffers, Graph } from './plan.ts';
 
 export class Linear implements Module {
@@ -33,12 +35,12 @@ export class Linear implements Module {
   }
 
   forward(b: Buffers): Promise<Dispatch[]> {
-    return linearForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape);
+    return linearForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, convOptions(b));
   }
 
   backward(b: Buffers): Promise<Dispatch[]> {
     const dx = this.inputGrad ? b.d(this.input) : null;
     const accumulate = this.inputGrad ? b.accumulate(this.input) : false;
-    return linearBackward(b.gpu, b.t(this.input), b.p(this.weight), b.d(this.output), dx, b.g(this.weight), b.g(this.bias), this.shape, { accumulate });
+    return linearBackward(b.gpu, b.t(this.input), b.p(this.weight), b.d(this.output), dx, b.g(this.weight), b.g(this.bias), this.shape, { accumulate, ...convOptions(b) });
   }
 }
