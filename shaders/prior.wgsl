@@ -19,7 +19,6 @@ override WG: u32 = 64;
 #include grid
 
 struct Params { n: u32, chw: u32, m: u32, count: u32, stream: u32, noise_stream: u32, sigma: f32, _a: u32 }
-struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> rng: RngState;

@@ -22,7 +22,6 @@ override WG: u32 = 64;
 #include levels
 
 struct Params { n: u32, chw: u32, mode: u32, fused: u32, stream: u32, eps_over_sl2: f32, _a: u32, _b: u32 }
-struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> rng: RngState;

@@ -2,7 +2,7 @@
 // convolution (src/kernels/linear.ts).
 import type { Dispatch } from '../gpu/kernel.ts';
 import { linearBackward, linearForward } from '../kernels/linear.ts';
-import { fanInBound, type Module } from './module.ts';
+import { declareAffine, type Module } from './module.ts';
 import { convOptions } from './conv2d.ts';
 import type { Buffers, Graph } from './plan.ts';
 
@@ -21,17 +21,8 @@ export class Linear implements Module {
   ) {
     const [n, inF] = graph.shape(input) as [number, number];
     this.shape = { n, in: inF, out: opts.out };
-    const init = { kind: 'uniform', bound: fanInBound(inF) } as const;
-    this.weight = graph.param(`${name}.weight`, [opts.out, inF], init);
-    this.bias = graph.param(`${name}.bias`, [opts.out], init);
-    this.output = graph.tensor(opts.output ?? `${name}:out`, [n, opts.out]);
-    this.inputGrad = graph.training && (opts.inputGrad ?? true);
-    graph.flops.forward += 2 * n * inF * opts.out;
-    if (graph.training) graph.flops.backward += 2 * n * inF * opts.out * (this.inputGrad ? 2 : 1);
-    if (graph.training) {
-      graph.grad(this.output);
-      if (this.inputGrad) graph.grad(input);
-    }
+    const decl = declareAffine(graph, name, input, { weightShape: [opts.out, inF], outputShape: [n, opts.out], fanIn: inF, macs: n * inF * opts.out, inputGrad: opts.inputGrad, output: opts.output });
+    ({ weight: this.weight, bias: this.bias, output: this.output, inputGrad: this.inputGrad } = decl);
   }
 
   forward(b: Buffers): Promise<Dispatch[]> {
