@@ -2,6 +2,7 @@
 // configuration, the corruption, the schedules, the data set, the step, the RNG states. Every value
 // is stored as JSON text (safetensors metadata is string -> string), plus a format marker.
 import { CheckpointError } from '../gpu/errors.ts';
+import { parseJsonStrict } from './strict-json.ts';
 
 export const CHECKPOINT_FORMAT = 'softdiff-checkpoint/1';
 const FORMAT_KEY = 'format';
@@ -32,13 +33,14 @@ export function decodeCheckpointMetadata(meta: Record<string, string>, required:
   const fields: Record<string, unknown> = {};
   for (const [k, text] of Object.entries(meta)) {
     if (k === FORMAT_KEY) continue;
+    if (k === '__proto__') throw new CheckpointError(`${source}: metadata field '__proto__' is not allowed.`, 'The file is damaged or was not written by softdiff; use another checkpoint.');
     try {
-      fields[k] = JSON.parse(text);
-    } catch {
-      throw new CheckpointError(`${source}: metadata field '${k}' is not valid JSON.`, 'The file is corrupted; use an earlier checkpoint.');
+      fields[k] = parseJsonStrict(text);
+    } catch (e) {
+      throw new CheckpointError(`${source}: metadata field '${k}' is not valid JSON (${(e as Error).message}).`, 'The file is corrupted; use an earlier checkpoint.');
     }
   }
-  const missing = required.filter((k) => !(k in fields));
+  const missing = required.filter((k) => !Object.hasOwn(fields, k));
   if (missing.length) throw new CheckpointError(`${source} lacks metadata ${missing.join(', ')}.`, 'It was written by an older or different version; retrain or convert it.');
   return fields;
 }

@@ -1,0 +1,74 @@
+// File-system plumbing shared by the commands: Node's error codes (ENOENT, EROFS, ...) turned into
+// sentences a user can act on, and reading a whole file with an upper bound on its size that is
+// checked before the bytes are allocated.
+import { open } from 'node:fs/promises';
+import { EngineError, ValueError } from '../gpu/errors.ts';
+
+/** What an fs error means for `path`, in words (falls back to Node's message). */
+export function describeFsError(e: unknown, path: string): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return `${path} does not exist`;
+    case 'ENOTDIR':
+      return `a part of the path ${path} is a file, not a folder`;
+    case 'EISDIR':
+      return `${path} is a folder, not a file`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission to ${path} is denied`;
+    case 'EROFS':
+      return `${path} is on a read-only file system`;
+    case 'ENOSPC':
+      return `the disk holding ${path} is full`;
+    case 'EDQUOT':
+      return `the disk quota for ${path} is used up`;
+    case 'EEXIST':
+      return `${path} already exists`;
+    case 'ENAMETOOLONG':
+      return `the path ${path} is too long`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `too many files are open (while opening ${path})`;
+    default:
+      return `${path}: ${(e as Error)?.message ?? String(e)}`;
+  }
+}
+
+/** An EngineError for a failed file operation: "Cannot <action>: <reason>." plus a hint. */
+export function fsError(e: unknown, action: string, path: string, hint?: string): EngineError {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  const fix =
+    hint ??
+    (code === 'ENOENT' || code === 'ENOTDIR' ? 'Check the path.'
+    : code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'Choose a writable location or change the permissions.'
+    : code === 'ENOSPC' || code === 'EDQUOT' ? 'Free some space or choose another disk.'
+    : '');
+  return new EngineError(`Cannot ${action}: ${describeFsError(e, path)}.`, fix);
+}
+
+/**
+ * The whole file, refusing (before reading) one larger than `maxBytes`. `what` names the file's role
+ * in messages ("checkpoint", "--blur-schedule file").
+ */
+export async function readFileBounded(path: string, maxBytes: number, what: string, hint = 'Check the path.'): Promise<Uint8Array> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    if (size > maxBytes) throw new ValueError(`The ${what} ${path} has ${size} bytes, more than the ${maxBytes} softdiff reads.`, `It is not a file softdiff wrote or expects; ${hint[0]!.toLowerCase()}${hint.slice(1)}`);
+    const bytes = new Uint8Array(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await fh.read(bytes, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    return at === size ? bytes : bytes.subarray(0, at);
+  } catch (e) {
+    if (e instanceof EngineError) throw e;
+    throw fsError(e, `read the ${what}`, path, hint);
+  } finally {
+    await fh?.close().catch(() => {});
+  }
+}
