@@ -67,6 +67,8 @@ export function jsonObject(value: string): Record<string, unknown> {
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** The command line main() was given (recorded in a run folder's lock). */
+  argv?: readonly string[];
   /** Stream for the progress bar (default process.stderr). */
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
 }

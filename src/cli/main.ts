@@ -24,7 +24,7 @@ function infoCommand(io: CliIo): Command {
 
 /** Runs the CLI; resolves to the exit code (also stored in process.exitCode unless `io` is given). */
 export async function main(argv: string[], io?: CliIo): Promise<number> {
-  const out = io ?? processIo;
+  const out: CliIo = { ...(io ?? processIo), argv };
   const program = new Command('softdiff')
     .description('Soft Diffusion on WebGPU: train and sample diffusion models on the GPU.')
     .exitOverride()

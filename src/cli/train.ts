@@ -139,7 +139,7 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
 
   let folder: RunFolder;
   try {
-    folder = await RunFolder.open(out, { resume: f.resume, force: f.force, command: `softdiff train ${process.argv.slice(2).join(' ')}`.trim() });
+    folder = await RunFolder.open(out, { resume: f.resume, force: f.force, command: `softdiff ${(io.argv ?? ['train']).join(' ')}` });
   } catch (e) {
     if (e instanceof RunFolderExistsError) usageError(cmd, e.message);
     throw e;

@@ -132,8 +132,8 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
     fail(`its header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('its header is not a JSON object');
-  const entries = Object.keys(header as object).length;
-  if (entries > MAX_SAFETENSORS_TENSORS + 1) fail(`its header lists ${entries - 1} or more tensors, more than the ${MAX_SAFETENSORS_TENSORS} softdiff reads`);
+  const count = Object.keys(header as object).length - (Object.hasOwn(header as object, '__metadata__') ? 1 : 0);
+  if (count > MAX_SAFETENSORS_TENSORS) fail(`its header lists ${count} tensors, more than the ${MAX_SAFETENSORS_TENSORS} softdiff reads`);
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};

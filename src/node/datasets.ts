@@ -79,7 +79,7 @@ export async function loadImageFolder(dir: string, opts: FolderOptions): Promise
       img = decodeImage(await readFileBounded(path, MAX_IMAGE_FILE_BYTES, 'image'), path);
     } catch (e) {
       const why = (e as Error).message.split('\n')[0]!;
-      reasons.push(why);
+      reasons.push(why.replace(/\.$/, ''));
       warn(`Skipping ${path}: ${why}`);
       continue;
     }
