@@ -10,11 +10,11 @@ import { fsError, readFileBounded } from '../node/files.ts';
 import { EngineError } from '../gpu/errors.ts';
 import { UNetGraph } from '../nn/unet-graph.ts';
 import { Schedule } from '../diffusion/schedule.ts';
-import { mixSeed } from '../data/host-rng.ts';
+import { mixSeed } from '../base/host-rng.ts';
 import { decodeCheckpointFile, stateForLayout } from '../train/checkpoint-state.ts';
 import { corruptionFromJSON } from '../train/options.ts';
 import { SampleRun } from '../sample/sample-run.ts';
-import { MAX_BATCH, MAX_BATCH_BYTES, MAX_CHECKPOINT_BYTES, MAX_LANGEVIN_STEPS, MAX_SAMPLE_GRID_IMAGES, MAX_SAMPLE_IMAGES, MAX_SAMPLER_STEPS } from '../limits.ts';
+import { MAX_BATCH, MAX_BATCH_BYTES, MAX_CHECKPOINT_BYTES, MAX_LANGEVIN_STEPS, MAX_SAMPLE_GRID_IMAGES, MAX_SAMPLE_IMAGES, MAX_SAMPLER_STEPS } from '../base/limits.ts';
 import { intIn, seedValue, usageError, type CliIo } from './args.ts';
 import { SAMPLER_CHOICES, samplerKind } from './train.ts';
 

@@ -11,7 +11,7 @@ import type { Dataset } from '../data/dataset.ts';
 import { imageElements } from '../data/dataset.ts';
 import { levelSchedule } from '../diffusion/level-scheduler.ts';
 import { defaultNoiseSchedule } from '../diffusion/schedule.ts';
-import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_LEVELS, MAX_SCHEDULE_TABLE_BYTES } from '../limits.ts';
+import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_LEVELS, MAX_SCHEDULE_TABLE_BYTES } from '../base/limits.ts';
 import { intIn, positiveNumber, usageError, type CliIo } from './args.ts';
 
 interface ScheduleFlags {
@@ -78,6 +78,6 @@ async function* batches(gpu: Gpu, ds: Dataset, batch: number): AsyncGenerator<Te
     }
     const t = gpu.upload(host, [n, ds.channels, ds.size, ds.size], 'schedule:batch');
     yield t;
-    gpu.pool.release(t);
+    gpu.release(t);
   }
 }

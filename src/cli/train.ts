@@ -26,7 +26,7 @@ import { parseJsonStrict } from '../io/strict-json.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
 import {
   MAX_BATCH, MAX_CHANNELS, MAX_CHECKPOINT_BYTES, MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_JSON_FILE_BYTES, MAX_PREVIEW_IMAGES, MAX_SAMPLER_STEPS, MAX_STEPS,
-} from '../limits.ts';
+} from '../base/limits.ts';
 import { intIn, jsonObject, nonNegativeNumber, positiveNumber, seedValue, unitInterval, usageError, type CliIo } from './args.ts';
 
 /**

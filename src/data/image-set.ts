@@ -2,7 +2,7 @@
 // each is resized so its shorter side fits, centre-cropped to a square, composited on white.
 // Built one image at a time so that only the packed bytes stay in memory, not every decoded file.
 import { EngineError, ValueError } from '../gpu/errors.ts';
-import { MAX_DATASET_BYTES, MAX_DATASET_IMAGES } from '../limits.ts';
+import { MAX_DATASET_BYTES, MAX_DATASET_IMAGES } from '../base/limits.ts';
 import { PackedDataset } from './dataset.ts';
 import { resizeCenterCrop, rgbaToChw, type RgbaImage } from './image.ts';
 

@@ -7,7 +7,7 @@
 // Decoding validates everything before returning anything, so a bad file yields a CheckpointError
 // and never a partly filled result.
 import { CheckpointError } from '../gpu/errors.ts';
-import { MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_TENSORS } from '../limits.ts';
+import { MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_TENSORS } from '../base/limits.ts';
 import { parseJsonStrict } from './strict-json.ts';
 
 export const DTYPE_BYTES = {

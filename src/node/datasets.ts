@@ -12,7 +12,7 @@ import { mnistDataset, type MnistDataset } from '../data/mnist.ts';
 import { BlobsDataset, StripesDataset } from '../data/synthetic.ts';
 import { decodeImage } from './image-decode.ts';
 import { fsError, readFileBounded } from './files.ts';
-import { MAX_DATASET_IMAGES, MAX_FOLDER_FILES, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_SIZE } from '../limits.ts';
+import { MAX_DATASET_IMAGES, MAX_FOLDER_FILES, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_SIZE } from '../base/limits.ts';
 
 const require = createRequire(import.meta.url);
 

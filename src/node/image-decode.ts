@@ -4,7 +4,7 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ValueError } from '../gpu/errors.ts';
 import type { RgbaImage } from '../data/image.ts';
-import { MAX_IMAGE_PIXELS } from '../limits.ts';
+import { MAX_IMAGE_PIXELS } from '../base/limits.ts';
 
 export type ImageFormat = 'png' | 'jpeg';
 

@@ -7,12 +7,12 @@
 // schedule, loss, optimizer...), the step, the data set, the host RNG state, the batch streamer state,
 // the GPU RNG key and the optimizer's step. Decoding validates everything before anything is used.
 import { CheckpointError } from '../gpu/errors.ts';
-import type { FlatLayout } from '../gpu/pool.ts';
+import type { FlatLayout } from '../gpu/flat-layout.ts';
 import { numel } from '../gpu/tensor.ts';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from '../io/checkpoint-metadata.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorToWrite } from '../io/safetensors.ts';
 import type { StreamerState } from '../data/batch-streamer.ts';
-import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_STEPS } from '../limits.ts';
+import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_STEPS } from '../base/limits.ts';
 import { resolveOptions, type ResolvedOptions, type TrainerOptions } from './options.ts';
 
 export const FLAT_COPIES = ['model', 'ema', 'adam_m', 'adam_v'] as const;

@@ -12,12 +12,12 @@ import type { Corruption } from '../diffusion/types.ts';
 import {
   MAX_ATTENTION_HEADS, MAX_BATCH, MAX_BATCH_BYTES, MAX_CHANNELS, MAX_IMAGE_SIZE, MAX_LEVELS, MAX_PREVIEW_IMAGES, MAX_PRIOR_BANK,
   MAX_RES_BLOCKS, MAX_SAMPLER_STEPS, MAX_STEPS, MAX_TIME_WIDTH,
-} from '../limits.ts';
+} from '../base/limits.ts';
+import { LOSSES, type LossName } from '../diffusion/losses.ts';
 
 export const CORRUPTIONS = ['blur', 'mask', 'identity'] as const;
 export type CorruptionName = (typeof CORRUPTIONS)[number];
-export const LOSSES = ['soft', 'x0', 'dsm'] as const;
-export type LossName = (typeof LOSSES)[number];
+export { LOSSES, type LossName } from '../diffusion/losses.ts';
 export const WEIGHTINGS = ['uniform', 'inverse-variance'] as const;
 export type WeightingName = (typeof WEIGHTINGS)[number];
 export const SAMPLERS: readonly SamplerKind[] = ['momentum', 'probability-flow', 'naive', 'langevin'];

@@ -1,5 +1,5 @@
 // What the CLI refuses, and how it says so (issue 12, items 2, 6, 7 and 8): sizes beyond the bounds of
-// src/limits.ts are usage errors (exit 2) before anything is allocated; unknown --model settings are
+// src/base/limits.ts are usage errors (exit 2) before anything is allocated; unknown --model settings are
 // refused; `sample` checks --out before sampling and samples --batch images at a time; every error a
 // user can cause names the path or the flag and says what to do, without raw ENOENT/ENOTDIR codes.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
 import { firstDuplicateKey, parseJsonStrict } from '../../src/io/strict-json.ts';
-import { MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_TENSORS } from '../../src/limits.ts';
+import { MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_TENSORS } from '../../src/base/limits.ts';
 
 /** A file from a header text and data bytes, built by hand (not by the encoder). */
 function fileOf(headerText: string, data = new Uint8Array(0)): Uint8Array {
