@@ -87,3 +87,6 @@ export const MAX_JSON_FILE_BYTES = 16 * 1024 ** 2;
 
 /** Candidate image files listed in a data folder (names are held in memory and sorted). */
 export const MAX_FOLDER_FILES = MAX_DATASET_IMAGES;
+
+/** Kernel variant choices stored in a checkpoint (one per op key; a U-Net plan has ~100 keys). */
+export const MAX_VARIANT_CHOICES = 4096;

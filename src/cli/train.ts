@@ -67,6 +67,7 @@ interface TrainFlags {
   out?: string;
   resume?: string;
   force: boolean;
+  deterministic: boolean;
   sampleEvery: number;
   sampleCount: number;
   sampleSteps: number;
@@ -104,6 +105,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--out <folder>', 'output folder (default runs/<data>; with --resume, the checkpoint\'s folder)')
     .option('--resume <checkpoint>', 'continue a run from its checkpoint (options come from the file)')
     .option('--force', 'replace a run already in --out (its checkpoint, loss log and previews)', false)
+    .option('--deterministic', 'pin the kernel variants (each op\'s first variant, no timing): the same command gives bit-identical weights in every process (may be slower)', false)
     .option('--sample-every <n>', 'preview grid every n steps (0: only at the end)', everySteps, MAIN_JOB.sampleEvery)
     .option('--sample-count <n>', 'images in a preview grid', intIn(1, MAX_PREVIEW_IMAGES, 'the largest preview grid'), 16)
     .option('--sample-steps <n>', 'sampler steps for previews', intIn(1, MAX_SAMPLER_STEPS, 'the most sampler steps'), 50)
@@ -161,14 +163,55 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
   }
 }
 
+/** Ctrl-C (SIGINT) and SIGTERM while training: remembered, so the loop ends after the current step; a second one quits at once. */
+function watchSignals(io: CliIo): { readonly signal: NodeJS.Signals | null; dispose(): void } {
+  let received: NodeJS.Signals | null = null;
+  const handler = (sig: NodeJS.Signals) => {
+    if (received) {
+      // Second signal: give up at once (the atomic writes keep the last checkpoint intact).
+      dispose();
+      process.kill(process.pid, sig);
+      return;
+    }
+    received = sig;
+    io.err(`\nsoftdiff train: ${sig} received; finishing the current step and writing a checkpoint (send it again to quit at once).\n`);
+  };
+  const dispose = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    get signal() {
+      return received;
+    },
+    dispose,
+  };
+}
+
+/** A run ended by a signal after writing its checkpoint; the exit code is 128 + the signal's number. */
+export class InterruptedError extends EngineError {
+  constructor(
+    message: string,
+    hint: string,
+    readonly exitCode: number,
+  ) {
+    super(message, hint);
+  }
+}
+
 async function train(f: TrainFlags, io: CliIo, folder: RunFolder, dataset: Awaited<ReturnType<typeof loadDataset>>, ckpt: ReturnType<typeof decodeCheckpointFile> | null, fresh: TrainerOptions | null): Promise<void> {
   const out = folder.dir;
+  const signals = watchSignals(io);
   const gpu = await createNodeGpu();
   let trainer: Trainer | null = null;
   const log = new JsonlLog(folder.log);
   const ckptPath = folder.checkpoint;
   try {
+    if (f.deterministic) gpu.variants.policy = 'first';
     trainer = ckpt ? await Trainer.fromCheckpoint(gpu, dataset, ckpt) : await Trainer.create(gpu, dataset, fresh!);
+    if (trainer.variantNote) io.err(`softdiff train: ${trainer.variantNote}.\n`);
     const o = trainer.options;
     try {
       await writeFileAtomic(folder.options, new TextEncoder().encode(`${JSON.stringify({ dataset: dataset.name, images: dataset.length, ...o }, null, 2)}\n`));
@@ -194,24 +237,35 @@ async function train(f: TrainFlags, io: CliIo, folder: RunFolder, dataset: Await
         sampleEvery: f.sampleEvery,
         onSample: async (s) => {
           const file = join(folder.samples, `step-${String(s.step).padStart(6, '0')}.png`);
-          try {
-            await writeGridPng(file, s.images, s.shape);
-            await copyFile(file, join(folder.samples, 'latest.png'));
-          } catch (e) {
-            throw fsError(e, 'write the preview grid', file, 'Check that the output folder is writable and the disk has space.');
-          }
+          const latest = join(folder.samples, 'latest.png');
+          const hint = 'Check that the output folder is writable and the disk has space.';
+          await writeGridPng(file, s.images, s.shape).catch((e: unknown) => Promise.reject(fsError(e, 'write the preview grid', file, hint)));
+          await copyFile(file, latest).catch((e: unknown) => Promise.reject(fsError(e, 'write the preview grid', latest, hint)));
         },
         checkpointEvery: f.checkpointEvery,
         onCheckpoint: (bytes) => writeFileAtomic(ckptPath, bytes),
+        shouldStop: () => signals.signal !== null,
       });
     } finally {
       progress.stop();
     }
+    const sig = signals.signal;
+    if (sig && trainer.currentStep < f.steps) {
+      const step = trainer.currentStep;
+      if (step > 0 && trainer.lastCheckpointStep !== step) await trainer.saveCheckpoint((bytes) => writeFileAtomic(ckptPath, bytes));
+      const saved = trainer.lastCheckpointStep ?? ckpt?.fields.step ?? null;
+      throw new InterruptedError(
+        `train: interrupted by ${sig} after step ${step}; ${saved === null ? 'no checkpoint was written' : `checkpoint written: ${ckptPath} (step ${saved})`}.`,
+        saved === null ? 'Nothing to resume; start the run again.' : `Continue with \`softdiff train --resume ${ckptPath} --steps ${f.steps}\`.`,
+        sig === 'SIGINT' ? 130 : 143,
+      );
+    }
     io.err(`softdiff train: done at step ${trainer.currentStep}, loss ${trainer.loss?.toPrecision(4) ?? '?'}; checkpoint ${ckptPath}, samples ${join(folder.samples, 'latest.png')}\n`);
   } catch (e) {
-    if (trainer && e instanceof EngineError) io.err(`softdiff train: stopped. ${keptCheckpoint(trainer, ckptPath, ckpt?.fields.step ?? null, f.steps)}\n`);
+    if (trainer && e instanceof EngineError && !(e instanceof InterruptedError)) io.err(`softdiff train: stopped. ${keptCheckpoint(trainer, ckptPath, ckpt?.fields.step ?? null, f.steps)}\n`);
     throw e;
   } finally {
+    signals.dispose();
     log.close();
     trainer?.destroy();
     await gpu.done().catch(() => {});

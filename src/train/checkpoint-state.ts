@@ -12,7 +12,8 @@ import { numel } from '../gpu/tensor.ts';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from '../io/checkpoint-metadata.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorToWrite } from '../io/safetensors.ts';
 import type { StreamerState } from '../data/batch-streamer.ts';
-import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_STEPS } from '../base/limits.ts';
+import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_STEPS, MAX_VARIANT_CHOICES } from '../base/limits.ts';
+import type { VariantPolicy } from '../gpu/autotune.ts';
 import { resolveOptions, type ResolvedOptions, type TrainerOptions } from './options.ts';
 
 export const FLAT_COPIES = ['model', 'ema', 'adam_m', 'adam_v'] as const;
@@ -38,6 +39,15 @@ export interface StateFields {
   gpuRng: { seed: number; counter: number };
   adamStep: number;
   lastLoss: number | null;
+  /** The kernel variants the run used (absent in older checkpoints): a resume on the same adapter reuses them. */
+  variants?: VariantRecord;
+}
+
+/** Which kernel variant each op used, on which adapter, chosen how (see VariantChoices). */
+export interface VariantRecord {
+  adapter: string;
+  policy: VariantPolicy;
+  choices: Record<string, string>;
 }
 
 export const REQUIRED_FIELDS = ['kind', 'options', 'step', 'dataset', 'hostRng', 'streamer', 'gpuRng', 'adamStep'] as const;
@@ -108,6 +118,16 @@ export function validateStateFields(raw: Record<string, unknown>, source = 'chec
   if (!isInt(raw.adamStep, 0, MAX_STEPS)) bad('adamStep', raw.adamStep, `an integer in [0, ${MAX_STEPS}]`);
   if (raw.lastLoss !== undefined && raw.lastLoss !== null && !(typeof raw.lastLoss === 'number' && Number.isFinite(raw.lastLoss))) bad('lastLoss', raw.lastLoss, 'a finite number or null');
   const options = validateStoredOptions(raw.options, dataset, source);
+  let variants: VariantRecord | undefined;
+  if (raw.variants !== undefined) {
+    const v = raw.variants;
+    const rule = `{adapter, policy: 'fastest' | 'first', choices: at most ${MAX_VARIANT_CHOICES} op keys -> variant names}`;
+    if (!isRecord(v) || typeof v.adapter !== 'string' || v.adapter.length > 1024 || (v.policy !== 'fastest' && v.policy !== 'first') || !isRecord(v.choices)) bad('variants', v, rule);
+    const entries = Object.entries((v as { choices: Record<string, unknown> }).choices);
+    if (entries.length > MAX_VARIANT_CHOICES || !entries.every(([k, n]) => k.length <= 1024 && typeof n === 'string' && n.length <= 256)) bad('variants', v, rule);
+    const r = v as { adapter: string; policy: VariantPolicy };
+    variants = { adapter: r.adapter, policy: r.policy, choices: Object.fromEntries(entries) as Record<string, string> };
+  }
   return {
     kind: STATE_KIND,
     options,
@@ -118,6 +138,7 @@ export function validateStateFields(raw: Record<string, unknown>, source = 'chec
     gpuRng: { seed: (g as { seed: number }).seed, counter: (g as { counter: number }).counter },
     adamStep: raw.adamStep as number,
     lastLoss: (raw.lastLoss as number | null | undefined) ?? null,
+    ...(variants ? { variants } : {}),
   };
 }
 
