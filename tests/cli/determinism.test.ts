@@ -60,7 +60,8 @@ describe('no work lost (item 5)', () => {
     const out = join(dir, 'preview-fails');
     expect((await cli('train', ...TINY_BLOBS, '--steps', '2', '--checkpoint-every', '2', '--out', out)).code).toBe(0);
     // The preview's copy to samples/latest.png cannot succeed: a folder has that name.
-    mkdirSync(join(out, 'samples', 'latest.png'), { recursive: true });
+    rmSync(join(out, 'samples', 'latest.png'));
+    mkdirSync(join(out, 'samples', 'latest.png'));
     const r = await cli('train', '--resume', join(out, 'checkpoint.safetensors'), '--steps', '5', '--progress', 'off');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/Cannot write the preview grid/);
