@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
 import { writeGridPng, writeSamplePngs } from '../node/png.ts';
 import { Progress, type ProgressMode } from '../node/progress.ts';
-import { fsError, readFileBounded } from '../node/files.ts';
+import { fsError, readSafetensorsFile } from '../node/files.ts';
 import { EngineError } from '../gpu/errors.ts';
 import { UNetGraph } from '../nn/unet-graph.ts';
 import { Schedule } from '../diffusion/schedule.ts';
@@ -14,7 +14,7 @@ import { mixSeed } from '../base/host-rng.ts';
 import { decodeCheckpointFile, stateForLayout } from '../train/checkpoint-state.ts';
 import { corruptionFromJSON } from '../train/options.ts';
 import { SampleRun } from '../sample/sample-run.ts';
-import { MAX_BATCH, MAX_BATCH_BYTES, MAX_CHECKPOINT_BYTES, MAX_LANGEVIN_STEPS, MAX_SAMPLE_GRID_IMAGES, MAX_SAMPLE_IMAGES, MAX_SAMPLER_STEPS } from '../base/limits.ts';
+import { MAX_BATCH, MAX_BATCH_BYTES, MAX_LANGEVIN_STEPS, MAX_SAMPLE_GRID_IMAGES, MAX_SAMPLE_IMAGES, MAX_SAMPLER_STEPS } from '../base/limits.ts';
 import { intIn, seedValue, usageError, type CliIo } from './args.ts';
 import { SAMPLER_CHOICES, samplerKind } from './train.ts';
 
@@ -50,7 +50,7 @@ export function sampleCommand(io: CliIo): Command {
 }
 
 async function runSample(f: SampleFlags, cmd: Command, io: CliIo): Promise<void> {
-  const bytes = await readFileBounded(f.checkpoint, MAX_CHECKPOINT_BYTES, 'checkpoint (--checkpoint)');
+  const bytes = await readSafetensorsFile(f.checkpoint, 'checkpoint (--checkpoint)');
   const ckpt = decodeCheckpointFile(bytes, f.checkpoint);
   const o = ckpt.fields.options;
   const graph = new UNetGraph(o.model, { batch: 1, training: false });

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../node/checkpoint.ts';
 import { writeGridPng } from '../node/png.ts';
 import { Progress, type ProgressMode } from '../node/progress.ts';
 import { JsonlLog } from '../node/jsonl-log.ts';
-import { fsError, readFileBounded } from '../node/files.ts';
+import { fsError, readFileBounded, readSafetensorsFile } from '../node/files.ts';
 import { RunFolder, RunFolderExistsError } from '../node/run-folder.ts';
 import { EngineError, NonFiniteError, ValueError } from '../gpu/errors.ts';
 import { PRESETS, type PresetName, type UNetConfig } from '../nn/config.ts';
@@ -25,7 +25,7 @@ import { CORRUPTIONS, LOSSES, WEIGHTINGS, checkModelOverrides, type TrainerOptio
 import { parseJsonStrict } from '../io/strict-json.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
 import {
-  MAX_BATCH, MAX_CHANNELS, MAX_CHECKPOINT_BYTES, MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_JSON_FILE_BYTES, MAX_PREVIEW_IMAGES, MAX_SAMPLER_STEPS, MAX_STEPS,
+  MAX_BATCH, MAX_CHANNELS, MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_JSON_FILE_BYTES, MAX_PREVIEW_IMAGES, MAX_SAMPLER_STEPS, MAX_STEPS,
 } from '../base/limits.ts';
 import { intIn, jsonObject, nonNegativeNumber, positiveNumber, seedValue, unitInterval, usageError, type CliIo } from './args.ts';
 
@@ -124,7 +124,7 @@ function given(cmd: Command, name: string): boolean {
 
 async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
   // Everything the flags and files say is checked before a folder, a data set or a GPU is touched.
-  const ckpt = f.resume ? decodeCheckpointFile(await readFileBounded(f.resume, MAX_CHECKPOINT_BYTES, 'checkpoint (--resume)'), f.resume) : null;
+  const ckpt = f.resume ? decodeCheckpointFile(await readSafetensorsFile(f.resume, 'checkpoint (--resume)'), f.resume) : null;
   if (ckpt) {
     const ignored = ['preset', 'width', 'model', 'batch', 'lr', 'warmup', 'clip', 'ema', 'weightDecay', 'corruption', 'blurSchedule', 'loss', 'weighting', 'stratified', 'flip', 'seed', 'sampleCount', 'sampleSteps', 'sampler', 'logEvery', 'size', 'length'].filter((k) => given(cmd, k));
     if (ignored.length) io.err(`softdiff: resuming ${f.resume}: the run's options come from the checkpoint; ignoring ${ignored.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}.\n`);

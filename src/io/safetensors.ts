@@ -8,7 +8,7 @@
 // and never a partly filled result.
 import { CheckpointError } from '../gpu/errors.ts';
 import { MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_TENSORS } from '../base/limits.ts';
-import { parseJsonStrict } from './strict-json.ts';
+import { JsonShapeError, parseJsonStrict } from './strict-json.ts';
 
 export const DTYPE_BYTES = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1,
@@ -114,21 +114,40 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite> | Map<s
   return out;
 }
 
+/**
+ * The header length from a file's first 8 bytes, checked against the file's length and the bound of
+ * src/base/limits.ts (so that a reader can refuse a file from its first 8 bytes, before reading the rest).
+ */
+export function checkHeaderLength(prefix: Uint8Array, fileLength: number, source = 'checkpoint'): number {
+  const fail = (what: string): never => {
+    throw new CheckpointError(`${source} is not a valid safetensors file: ${what}.`, 'The file is truncated or corrupted; use an earlier checkpoint or retrain.');
+  };
+  if (prefix.length < 8 || fileLength < 8) fail(`it has ${fileLength} bytes, fewer than the 8-byte header length`);
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) fail(`the header claims ${n} bytes, more than the ${MAX_SAFETENSORS_HEADER_BYTES} bytes softdiff reads`);
+  if (n > BigInt(fileLength - 8)) fail(`the header claims ${n} bytes but only ${fileLength - 8} follow`);
+  return Number(n);
+}
+
 /** Decode and validate a safetensors byte array; throws CheckpointError, never returns partial data. */
 export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): SafetensorsFile {
   const src = opts.source ?? 'checkpoint';
   const fail = (what: string): never => {
     throw new CheckpointError(`${src} is not a valid safetensors file: ${what}.`, 'The file is truncated or corrupted; use an earlier checkpoint or retrain.');
   };
-  if (bytes.length < 8) fail(`it has ${bytes.length} bytes, fewer than the 8-byte header length`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) fail(`the header claims ${n} bytes but only ${bytes.length - 8} follow`);
-  if (n > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) fail(`the header claims ${n} bytes, more than the ${MAX_SAFETENSORS_HEADER_BYTES} bytes softdiff reads`);
-  const headerLen = Number(n);
+  const headerLen = checkHeaderLength(bytes.subarray(0, 8), bytes.length, src);
   let header: unknown;
+  let text: string;
   try {
-    header = parseJsonStrict(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch (e) {
+    return fail(`its header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  try {
+    // One more key than tensors allowed: the __metadata__ entry.
+    header = parseJsonStrict(text, { maxTopLevelKeys: MAX_SAFETENSORS_TENSORS + 1 });
+  } catch (e) {
+    if (e instanceof JsonShapeError) fail(`its header is refused: ${e.message}`);
     fail(`its header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('its header is not a JSON object');

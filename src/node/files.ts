@@ -3,6 +3,8 @@
 // checked before the bytes are allocated.
 import { open } from 'node:fs/promises';
 import { EngineError, ValueError } from '../gpu/errors.ts';
+import { checkHeaderLength } from '../io/safetensors.ts';
+import { MAX_CHECKPOINT_BYTES } from '../base/limits.ts';
 
 /** What an fs error means for `path`, in words (falls back to Node's message). */
 export function describeFsError(e: unknown, path: string): string {
@@ -49,21 +51,31 @@ export function fsError(e: unknown, action: string, path: string, hint?: string)
 
 /**
  * The whole file, refusing (before reading) one larger than `maxBytes`. `what` names the file's role
- * in messages ("checkpoint", "--blur-schedule file").
+ * in messages ("checkpoint", "--blur-schedule file"). `check` may refuse the file from its first 8
+ * bytes (and its size) before the rest is read.
  */
-export async function readFileBounded(path: string, maxBytes: number, what: string, hint = 'Check the path.'): Promise<Uint8Array> {
+export async function readFileBounded(path: string, maxBytes: number, what: string, hint = 'Check the path.', check?: (prefix: Uint8Array, size: number) => void): Promise<Uint8Array> {
   let fh;
   try {
     fh = await open(path, 'r');
     const { size } = await fh.stat();
     if (size > maxBytes) throw new ValueError(`The ${what} ${path} has ${size} bytes, more than the ${maxBytes} softdiff reads.`, `It is not a file softdiff wrote or expects; ${hint[0]!.toLowerCase()}${hint.slice(1)}`);
     const bytes = new Uint8Array(size);
+    const fill = async (from: number, to: number) => {
+      let at = from;
+      while (at < to) {
+        const { bytesRead } = await fh!.read(bytes, at, to - at, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return at;
+    };
     let at = 0;
-    while (at < size) {
-      const { bytesRead } = await fh.read(bytes, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
+    if (check) {
+      at = await fill(0, Math.min(8, size));
+      check(bytes.subarray(0, at), size); // refuse from the prefix, before reading the rest
     }
+    at = await fill(at, size);
     return at === size ? bytes : bytes.subarray(0, at);
   } catch (e) {
     if (e instanceof EngineError) throw e;
@@ -71,4 +83,12 @@ export async function readFileBounded(path: string, maxBytes: number, what: stri
   } finally {
     await fh?.close().catch(() => {});
   }
+}
+
+/**
+ * A safetensors file (a checkpoint), whole. Its first 8 bytes are checked before the rest is read, so
+ * a file whose header claims more than the bound is refused without reading it.
+ */
+export function readSafetensorsFile(path: string, what = 'checkpoint'): Promise<Uint8Array> {
+  return readFileBounded(path, MAX_CHECKPOINT_BYTES, what, 'Check the path.', (prefix, size) => void checkHeaderLength(prefix, size, path));
 }

@@ -160,7 +160,7 @@ function validateStoredOptions(o: unknown, dataset: DatasetInfo, source: string)
   try {
     resolved = resolveOptions(opts as TrainerOptions, dataset);
   } catch (e) {
-    return fail(`are invalid: ${(e as Error).message.split('\n')[0]}`);
+    return fail(`are invalid: ${(e as Error).message.split('\n')[0]!.replace(/\.$/, '')}`);
   }
   const unknown = Object.keys(opts).filter((k) => !Object.hasOwn(resolved, k));
   if (unknown.length) fail(`hold unknown option '${unknown[0]}'`, 'It was written by another version of softdiff, or edited.');

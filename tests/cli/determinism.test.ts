@@ -62,7 +62,7 @@ describe('no work lost (item 5)', () => {
     // The preview's copy to samples/latest.png cannot succeed: a folder has that name.
     rmSync(join(out, 'samples', 'latest.png'));
     mkdirSync(join(out, 'samples', 'latest.png'));
-    const r = await cli('train', '--resume', join(out, 'checkpoint.safetensors'), '--steps', '5', '--progress', 'off');
+    const r = await cli('train', '--resume', join(out, 'checkpoint.safetensors'), '--steps', '5', '--out', out, '--progress', 'off');
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/Cannot write the preview grid/);
     expect(metadataOf(join(out, 'checkpoint.safetensors')).step).toBe('5');

@@ -3,7 +3,7 @@
 // Object.prototype, and headers far larger than any real one are refused from the header alone.
 import { describe, expect, test } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
-import { firstDuplicateKey, parseJsonStrict } from '../../src/io/strict-json.ts';
+import { firstDuplicateKey, JsonShapeError, parseJsonStrict } from '../../src/io/strict-json.ts';
 import { MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_TENSORS } from '../../src/base/limits.ts';
 
 /** A file from a header text and data bytes, built by hand (not by the encoder). */
@@ -26,7 +26,7 @@ describe('repeated keys', () => {
     // What the lenient parse would have done: a = 2, b = 1.
     const lenient = JSON.parse(header) as Record<string, { data_offsets: number[] }>;
     expect(lenient.a!.data_offsets).toEqual([4, 8]);
-    expect(() => decodeSafetensors(fileOf(header, data), { source: 'swapped.safetensors' })).toThrow(/swapped\.safetensors is not a valid safetensors file: .*the key "a" appears twice in the top-level object/);
+    expect(() => decodeSafetensors(fileOf(header, data), { source: 'swapped.safetensors' })).toThrow(/swapped\.safetensors is not a valid safetensors file: its header is refused: the key "a" appears twice in the top-level object/);
   });
 
   test('a metadata key given twice is refused, also when spelled with an escape', () => {
@@ -38,7 +38,9 @@ describe('repeated keys', () => {
     expect(firstDuplicateKey('{"a":{"b":1,"c":[{"b":2},{"b":3}]},"s":"{\\"a\\":1}","d":[1,{"a":1}]}')).toBeNull();
     expect(firstDuplicateKey('{"a":{"b":1,"c":[{"b":2,"b":3}]}}')).toEqual({ key: 'b', path: 'an object' });
     expect(firstDuplicateKey('{"a":{"x":1,"x":2}}')).toEqual({ key: 'x', path: 'object "a"' });
-    expect(() => parseJsonStrict('{"k":1,"k":1}')).toThrow(SyntaxError);
+    expect(() => parseJsonStrict('{"k":1,"k":1}')).toThrow(JsonShapeError);
+    expect(() => parseJsonStrict('{"k":1,"k":')).toThrow(/JSON/); // a syntax error stays one
+    expect(() => parseJsonStrict('{"a":1,"b":2,"c":3}', { maxTopLevelKeys: 2 })).toThrow(/more than 2 keys/);
     expect(parseJsonStrict('{"k":[1,2,{"k":3}]}')).toEqual({ k: [1, 2, { k: 3 }] });
   });
 });
@@ -62,7 +64,18 @@ describe('sizes', () => {
   test(`a header of more than ${MAX_SAFETENSORS_TENSORS} zero-size tensors is refused`, () => {
     const parts: string[] = [];
     for (let i = 0; i <= MAX_SAFETENSORS_TENSORS; i++) parts.push(`"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`);
-    expect(() => decodeSafetensors(fileOf(`{${parts.join(',')}}`))).toThrow(/lists 16385 tensors, more than the 16384/);
+    expect(() => decodeSafetensors(fileOf(`{${parts.join(',')}}`))).toThrow(/its header lists 16385 tensors, more than the 16384 softdiff reads/);
+  });
+
+  test('a 4 MB header of 70,000 empty tensors is refused while scanning, before JSON.parse builds them', () => {
+    const parts: string[] = [];
+    let bytes = 2;
+    for (let i = 0; bytes < MAX_SAFETENSORS_HEADER_BYTES - 100; i++) {
+      const p = `"t${i}":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}`;
+      parts.push(p);
+      bytes += p.length + 1;
+    }
+    expect(() => decodeSafetensors(fileOf(`{${parts.join(',')}}`))).toThrow(/its header is refused: the top-level object has more than 16385 keys/);
   });
 
   test('an ordinary file still round-trips (the strict parse accepts what the encoder writes)', () => {
