@@ -1,6 +1,6 @@
 // `softdiff sample`: images from a training checkpoint's EMA (or raw) weights with any sampler:
 // a grid PNG plus one PNG per image, in --out (default: beside the checkpoint).
-import { mkdir, open, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rmdir, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
@@ -62,9 +62,10 @@ async function runSample(f: SampleFlags, cmd: Command, io: CliIo): Promise<void>
   const per = Math.ceil(f.count / batches);
   const imageBytes = 4 * o.model.inChannels * o.model.imageSize ** 2;
   if (per * imageBytes > MAX_BATCH_BYTES) usageError(cmd, `--batch ${f.batch}: ${per} images of ${o.model.inChannels}x${o.model.imageSize}x${o.model.imageSize} take more than ${MAX_BATCH_BYTES} bytes; use a smaller --batch.`);
-  await prepareOutputFolder(out); // before any sampling: a bad --out must not waste the run
+  const created = await prepareOutputFolder(out); // before any sampling: a bad --out must not waste the run
   const gpu = await createNodeGpu();
   let run: SampleRun | null = null;
+  let ok = false;
   try {
     run = await SampleRun.create(gpu, {
       config: o.model,
@@ -106,7 +107,9 @@ async function runSample(f: SampleFlags, cmd: Command, io: CliIo): Promise<void>
       throw fsError(e, 'write the grid', gridFile, 'Check that --out is writable and the disk has space.');
     }
     io.out(`${gridFile}\n`);
+    ok = true;
   } finally {
+    if (!ok && created) await rmdir(out).catch(() => {}); // only when still empty: images already written stay
     run?.destroy();
     await gpu.done().catch(() => {});
     gpu.destroy();
@@ -114,8 +117,8 @@ async function runSample(f: SampleFlags, cmd: Command, io: CliIo): Promise<void>
   }
 }
 
-/** Create --out and prove it writable (a probe file), with a message naming the flag when it is not. */
-async function prepareOutputFolder(out: string): Promise<void> {
+/** Create --out and prove it writable (a probe file), with a message naming the flag when it is not; true when it was created. */
+async function prepareOutputFolder(out: string): Promise<boolean> {
   const s = await stat(out).catch(() => null);
   if (s && !s.isDirectory()) throw new EngineError(`The output folder ${out} (--out) is a file, not a folder.`, 'Pass a folder path with --out.');
   const probe = join(out, `.softdiff-probe.${process.pid}.tmp`);
@@ -124,6 +127,8 @@ async function prepareOutputFolder(out: string): Promise<void> {
     await (await open(probe, 'w')).close();
     await unlink(probe);
   } catch (e) {
+    if (!s) await rmdir(out).catch(() => {});
     throw fsError(e, 'write into the output folder (--out)', out, 'Choose a writable folder with --out.');
   }
+  return !s;
 }
