@@ -1,7 +1,10 @@
 // How fast, and with how much memory, the CLI refuses hostile inputs (issue 12): one JSON line per
-// probe on stdout, {probe, ms, rssBeforeMB, peakRssMB, code, message}. Each probe runs in its own
-// process (peak RSS is per process), through the real command line in-process (main()), on a file
-// written beforehand, so the figures include reading the file. No GPU is created by any probe.
+// probe on stdout, {probe, ms, rssBeforeMB, peakBeforeMB, peakRssMB, code, message}: the process's
+// RSS and peak RSS before the probe, and its peak RSS after (a probe that allocated shows as
+// peakRssMB > peakBeforeMB). Each probe's input is written by one process and refused by another
+// (peak RSS is per process, and a child's starts at its parent's, so the driver stays small),
+// through the real command line in-process (main()), so the figures include reading the file. No
+// GPU is created by any probe.
 //   node scripts/run-ts.mjs bench/hostile-files.ts [probe ...]    all probes, or the named ones
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -116,22 +119,25 @@ const PROBES: Record<string, Probe> = {
 async function runProbe(name: string, dir: string): Promise<void> {
   const argv = PROBES[name]!.argv(dir);
   const before = process.memoryUsage().rss;
+  const peakBefore = process.resourceUsage().maxRSS * 1024;
   let err = '';
   const t0 = performance.now();
   const code = await cliMain(argv, { out: () => {}, err: (t) => void (err += t) });
   const ms = performance.now() - t0;
   const peak = process.resourceUsage().maxRSS * 1024;
-  console.log(JSON.stringify({ probe: name, ms: Math.round(ms * 10) / 10, rssBeforeMB: Math.round(before / 2 ** 20), peakRssMB: Math.round(peak / 2 ** 20), code, message: err.split('\n').find((l) => l.trim())?.slice(0, 160) }));
+  console.log(JSON.stringify({ probe: name, ms: Math.round(ms * 10) / 10, rssBeforeMB: Math.round(before / 2 ** 20), peakBeforeMB: Math.round(peakBefore / 2 ** 20), peakRssMB: Math.round(peak / 2 ** 20), code, message: err.split('\n').find((l) => l.trim())?.slice(0, 160) }));
 }
 
 export async function main(argv: string[]): Promise<void> {
   if (argv[0] === '--probe') return runProbe(argv[1]!, argv[2]!);
+  if (argv[0] === '--make') return void PROBES[argv[1]!]!.make?.(argv[2]!);
   const names = argv.length ? argv : Object.keys(PROBES);
   for (const n of names) if (!PROBES[n]) throw new Error(`unknown probe ${n}; known: ${Object.keys(PROBES).join(', ')}`);
   for (const n of names) {
     const dir = mkdtempSync(join(tmpdir(), 'softdiff-hostile-'));
     try {
-      PROBES[n]!.make?.(dir);
+      const made = spawnSync(process.execPath, ['scripts/run-ts.mjs', 'bench/hostile-files.ts', '--make', n, dir], { cwd: root, encoding: 'utf8' });
+      if (made.status !== 0) throw new Error(`making the input of ${n} failed: ${made.stderr}`);
       const r = spawnSync(process.execPath, ['scripts/run-ts.mjs', 'bench/hostile-files.ts', '--probe', n, dir], { cwd: root, encoding: 'utf8' });
       process.stdout.write(r.stdout);
       if (r.status !== 0) process.stderr.write(r.stderr);

@@ -60,22 +60,22 @@ export async function readFileBounded(path: string, maxBytes: number, what: stri
     fh = await open(path, 'r');
     const { size } = await fh.stat();
     if (size > maxBytes) throw new ValueError(`The ${what} ${path} has ${size} bytes, more than the ${maxBytes} softdiff reads.`, `It is not a file softdiff wrote or expects; ${hint[0]!.toLowerCase()}${hint.slice(1)}`);
-    const bytes = new Uint8Array(size);
-    const fill = async (from: number, to: number) => {
+    const fill = async (into: Uint8Array, from: number, to: number) => {
       let at = from;
       while (at < to) {
-        const { bytesRead } = await fh!.read(bytes, at, to - at, at);
+        const { bytesRead } = await fh!.read(into, at, to - at, at);
         if (bytesRead === 0) break;
         at += bytesRead;
       }
       return at;
     };
-    let at = 0;
     if (check) {
-      at = await fill(0, Math.min(8, size));
-      check(bytes.subarray(0, at), size); // refuse from the prefix, before reading the rest
+      // Refuse from the prefix before the file's size is allocated or the rest is read.
+      const prefix = new Uint8Array(8);
+      check(prefix.subarray(0, await fill(prefix, 0, Math.min(8, size))), size);
     }
-    at = await fill(at, size);
+    const bytes = new Uint8Array(size);
+    const at = await fill(bytes, 0, size);
     return at === size ? bytes : bytes.subarray(0, at);
   } catch (e) {
     if (e instanceof EngineError) throw e;
