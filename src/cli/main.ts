@@ -4,6 +4,7 @@
 import { Command, CommanderError } from 'commander';
 import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
 import { EngineError } from '../gpu/errors.ts';
+import { describeFsError } from '../node/files.ts';
 import { processIo, type CliIo } from './args.ts';
 import { trainCommand } from './train.ts';
 import { sampleCommand } from './sample.ts';
@@ -23,7 +24,7 @@ function infoCommand(io: CliIo): Command {
 
 /** Runs the CLI; resolves to the exit code (also stored in process.exitCode unless `io` is given). */
 export async function main(argv: string[], io?: CliIo): Promise<number> {
-  const out = io ?? processIo;
+  const out: CliIo = { ...(io ?? processIo), argv };
   const program = new Command('softdiff')
     .description('Soft Diffusion on WebGPU: train and sample diffusion models on the GPU.')
     .exitOverride()
@@ -40,6 +41,14 @@ export async function main(argv: string[], io?: CliIo): Promise<number> {
     if (e instanceof CommanderError) code = e.exitCode === 0 ? 0 : 2;
     else if (e instanceof EngineError) {
       out.err(`softdiff: ${e.message}\n`);
+      code = (e as EngineError & { exitCode?: number }).exitCode ?? 1;
+    } else if (typeof (e as NodeJS.ErrnoException)?.code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string') {
+      // A file-system error that no command turned into its own message: still say it in words.
+      const fsErr = e as NodeJS.ErrnoException;
+      out.err(`softdiff: ${describeFsError(fsErr, fsErr.path ?? '(a file)')}.\n`);
+      code = 1;
+    } else if (e instanceof RangeError && /allocation failed|Invalid (typed )?array length/i.test(e.message)) {
+      out.err(`softdiff: out of memory (${e.message}).\n  -> Lower --batch, --size, --sample-count or the model width, or free memory.\n`);
       code = 1;
     } else throw e;
   }

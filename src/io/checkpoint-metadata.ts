@@ -9,6 +9,7 @@
 // loads a committed format-1 file to guard that) and refuses a newer one, naming the version it needs.
 import { CheckpointError } from '../gpu/errors.ts';
 import { VERSION } from '../version.ts';
+import { parseJsonStrict } from './strict-json.ts';
 
 /** The checkpoint format version this release writes (and the newest it reads). */
 export const CHECKPOINT_FORMAT_VERSION = 1;
@@ -84,13 +85,14 @@ export function decodeCheckpointMetadata(meta: Record<string, string>, required:
   const fields: Record<string, unknown> = {};
   for (const [k, text] of Object.entries(meta)) {
     if (RESERVED.has(k)) continue;
+    if (k === '__proto__') throw new CheckpointError(`${source}: metadata field '__proto__' is not allowed.`, 'The file is damaged or was not written by softdiff; use another checkpoint.');
     try {
-      fields[k] = JSON.parse(text);
-    } catch {
-      throw new CheckpointError(`${source}: metadata field '${k}' is not valid JSON.`, 'The file is corrupted; use an earlier checkpoint.');
+      fields[k] = parseJsonStrict(text);
+    } catch (e) {
+      throw new CheckpointError(`${source}: metadata field '${k}' is not valid JSON (${(e as Error).message}).`, 'The file is corrupted; use an earlier checkpoint.');
     }
   }
-  const missing = required.filter((k) => !(k in fields));
+  const missing = required.filter((k) => !Object.hasOwn(fields, k));
   if (missing.length) throw new CheckpointError(`${source} lacks metadata ${missing.join(', ')}.`, 'It was written by an older or different version; retrain or convert it.');
   return fields;
 }
