@@ -1,0 +1,223 @@
+// `softdiff eval`: score images against MNIST's held-out reference digits and print one JSON line.
+//   --checkpoint X   sample `--count` images from a training checkpoint (in batches of --batch, batch i
+//                    with seed mixSeed(--seed, i): the same seeds for every checkpoint and sampler)
+//   --images P       score a folder of PNG/JPEG images or a grid PNG written by softdiff
+//   --real           score `--count` real digits from the classifier's training split (the floor)
+// Progress goes to stderr on a terminal (--progress lines for logs); the JSON line to stdout.
+import { readFile, stat } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
+import { loadImageFolder, loadMnist } from '../node/datasets.ts';
+import { decodeImage } from '../node/image-decode.ts';
+import { writeGridPng } from '../node/png.ts';
+import { readClassifierWeights } from '../node/classifier-asset.ts';
+import { Progress, type ProgressMode } from '../node/progress.ts';
+import { EngineError, ValueError } from '../gpu/errors.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { UNetGraph } from '../nn/unet-graph.ts';
+import { Schedule } from '../diffusion/schedule.ts';
+import type { SamplerKind } from '../diffusion/samplers.ts';
+import { decodeCheckpointFile, stateForLayout, type DecodedCheckpoint } from '../train/checkpoint-state.ts';
+import { corruptionFromJSON } from '../train/options.ts';
+import type { ClassifierWeights } from '../eval/classifier-weights.ts';
+import { Evaluator, type QualityScores } from '../eval/evaluator.ts';
+import { gridCells, gridLayout } from '../eval/grid-cells.ts';
+import { realImages, referenceImages } from '../eval/reference.ts';
+import { sampleSet } from '../eval/sample-set.ts';
+import { positiveInt, seedValue, type CliIo } from './args.ts';
+import { SAMPLER_CHOICES, samplerKind } from './train.ts';
+
+/** Defaults of `softdiff eval`: 1,000 samples (see docs/quality.md for the count dependence), batch 100. */
+export const EVAL_DEFAULTS = { count: 1000, steps: 50, seed: 0, batch: 100 } as const;
+/** Most images one evaluation samples or reads (float32 images of 32x32x3: 1.2 GB at this bound). */
+export const MAX_EVAL_IMAGES = 100_000;
+
+interface EvalFlags {
+  checkpoint?: string;
+  images?: string;
+  real?: boolean;
+  sampler?: string;
+  steps: number;
+  count: number;
+  seed: number;
+  batch: number;
+  weights: 'ema' | 'model';
+  langevinSteps: number;
+  classifier?: string;
+  grid?: string;
+  progress?: ProgressMode;
+}
+
+export function evalCommand(io: CliIo): Command {
+  return new Command('eval')
+    .description('score samples of a checkpoint, a folder or grid of images, or real digits against the held-out MNIST digits; one JSON line')
+    .option('--checkpoint <file>', 'sample from this training checkpoint and score the samples')
+    .option('--images <folder|grid.png>', 'score existing images: a folder of PNG/JPEG files or a grid PNG written by softdiff')
+    .option('--real', "score real digits from the classifier's training split (the floor of every score)")
+    .addOption(new Option('--sampler <kind>', "sampler (default: the checkpoint's preview sampler)").choices(SAMPLER_CHOICES))
+    .option('--steps <n>', 'sampler steps (NFE; noise levels for langevin)', positiveInt, EVAL_DEFAULTS.steps)
+    .option('--count <n>', 'images to sample (or real digits to score)', positiveInt, EVAL_DEFAULTS.count)
+    .option('--seed <n>', 'seed of the evaluation: batch i samples with seed mixSeed(seed, i)', seedValue, EVAL_DEFAULTS.seed)
+    .option('--batch <n>', 'images per sampler run (compare runs at the same --batch: it fixes which seed each sample gets)', positiveInt, EVAL_DEFAULTS.batch)
+    .addOption(new Option('--weights <which>', 'EMA weights or the raw trained weights').choices(['ema', 'model']).default('ema'))
+    .option('--langevin-steps <n>', 'annealed Langevin steps per noise level', positiveInt, 100)
+    .option('--classifier <file>', 'classifier weights (default: the shipped assets/mnist-classifier.safetensors)')
+    .option('--grid <file>', 'also write the first 64 scored images as a grid PNG')
+    .addOption(new Option('--progress <mode>', 'progress display (default: bar on a terminal, else off)').choices(['bar', 'lines', 'off']))
+    .action(async (f: EvalFlags) => {
+      await runEval(f, io);
+    });
+}
+
+/** An evaluator on the held-out MNIST digits with the given (default: shipped) classifier weights. */
+export async function mnistEvaluator(gpu: Gpu, classifierPath?: string): Promise<{ evaluator: Evaluator; weights: ClassifierWeights & { path: string } }> {
+  const weights = await readClassifierWeights(classifierPath);
+  if (weights.info.dataset !== 'mnist') throw new ValueError(`${weights.path} was trained on '${weights.info.dataset}'; softdiff eval scores against MNIST.`);
+  const data = loadMnist();
+  const evaluator = await Evaluator.create(gpu, { weights, reference: referenceImages(data, data.labels, weights.info) });
+  return { evaluator, weights };
+}
+
+export interface CheckpointSampling {
+  sampler?: SamplerKind;
+  steps: number;
+  count: number;
+  seed: number;
+  batch: number;
+  weights: 'ema' | 'model';
+  langevinSteps?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Samples of a decoded training checkpoint, batch by batch with the evaluation's seed set. */
+export async function sampleCheckpoint(gpu: Gpu, ckpt: DecodedCheckpoint, s: CheckpointSampling): Promise<{ images: Float32Array; sampler: SamplerKind; nfe: number }> {
+  const o = ckpt.fields.options;
+  const state = stateForLayout(ckpt, new UNetGraph(o.model, { batch: 1, training: false }).graph.params);
+  const sampler = s.sampler ?? o.sampler;
+  let nfe = 0;
+  const images = await sampleSet(gpu, {
+    config: o.model,
+    weights: state.flat[s.weights],
+    corruption: corruptionFromJSON(o.corruption),
+    noise: Schedule.fromJSON(o.noise),
+    priorBank: state.priorBank,
+    steps: s.steps,
+    sampler,
+    langevinStepsPerLevel: s.langevinSteps,
+    count: s.count,
+    batch: Math.min(s.batch, s.count),
+    seed: s.seed,
+    onProgress: (done, total) => {
+      nfe = total;
+      s.onProgress?.(done, total);
+    },
+  });
+  return { images, sampler, nfe };
+}
+
+/** The scores as the JSON line's fields (rounded for reading; the histogram as is). */
+export function scoreFields(s: QualityScores): Record<string, unknown> {
+  const r = (v: number, digits: number) => Number(v.toPrecision(digits));
+  return { count: s.count, fd: r(s.fd, 5), precision: r(s.precision, 4), recall: r(s.recall, 4), classEntropy: r(s.classEntropy, 4), confidence: r(s.confidence, 4), dctFd: r(s.dctFd, 5), classHistogram: s.classHistogram };
+}
+
+async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
+  const sources = [f.checkpoint ? '--checkpoint' : null, f.images ? '--images' : null, f.real ? '--real' : null].filter(Boolean);
+  if (sources.length !== 1) throw new ValueError(`softdiff eval needs exactly one of --checkpoint, --images, --real (got ${sources.length ? sources.join(', ') : 'none'}).`, 'Example: softdiff eval --checkpoint runs/mnist/checkpoint.safetensors');
+  if (f.count > MAX_EVAL_IMAGES) throw new ValueError(`--count ${f.count} is above the limit of ${MAX_EVAL_IMAGES} images.`);
+  const ckpt = f.checkpoint ? decodeCheckpointFile(await readBytes(f.checkpoint, '--checkpoint'), f.checkpoint) : null;
+  const started = performance.now();
+  const gpu = await createNodeGpu();
+  let evaluator: Evaluator | null = null;
+  try {
+    const made = await mnistEvaluator(gpu, f.classifier);
+    evaluator = made.evaluator;
+    const cfg = made.weights.config;
+    const line: Record<string, unknown> = {};
+    let images: Float32Array;
+    let sampleSeconds: number | undefined;
+    if (ckpt) {
+      const o = ckpt.fields.options;
+      if (o.model.inChannels !== cfg.inChannels || o.model.imageSize !== cfg.imageSize)
+        throw new ValueError(`${f.checkpoint} makes ${o.model.inChannels}x${o.model.imageSize}x${o.model.imageSize} images; the classifier takes ${cfg.inChannels}x${cfg.imageSize}x${cfg.imageSize}.`, 'softdiff eval scores MNIST models (1x32x32).');
+      const mode: ProgressMode = f.progress ?? ((io.progress ?? process.stderr).isTTY ? 'bar' : 'off');
+      let progress: Progress | null = null;
+      const t0 = performance.now();
+      const s = await sampleCheckpoint(gpu, ckpt, {
+        sampler: f.sampler ? samplerKind(f.sampler) : undefined,
+        steps: f.steps,
+        count: f.count,
+        seed: f.seed,
+        batch: f.batch,
+        weights: f.weights,
+        langevinSteps: f.langevinSteps,
+        onProgress: (done, total) => {
+          progress ??= new Progress({ total, label: 'eval: sample', mode, stream: io.progress });
+          progress.update(done);
+        },
+      });
+      (progress as Progress | null)?.stop();
+      sampleSeconds = (performance.now() - t0) / 1000;
+      images = s.images;
+      Object.assign(line, { checkpoint: f.checkpoint, step: ckpt.fields.step, weights: f.weights, sampler: s.sampler, steps: f.steps, seed: f.seed, batch: Math.min(f.batch, f.count), nfe: s.nfe });
+    } else if (f.images) {
+      images = await readImages(f.images, cfg.inChannels as 1 | 3, cfg.imageSize);
+      line.images = f.images;
+    } else {
+      const data = loadMnist();
+      images = realImages(data, data.labels, made.weights.info, f.count, f.seed);
+      Object.assign(line, { real: 'mnist training split', seed: f.seed });
+    }
+    if (f.grid) {
+      const n = Math.min(64, images.length / evaluator.imageElements);
+      await writeGridPng(f.grid, images.subarray(0, n * evaluator.imageElements), [n, cfg.inChannels, cfg.imageSize, cfg.imageSize]);
+    }
+    const t1 = performance.now();
+    const scores = await evaluator.score(images);
+    const scoreSeconds = (performance.now() - t1) / 1000;
+    io.out(
+      `${JSON.stringify({
+        ...line,
+        ...scoreFields(scores),
+        reference: `mnist held-out (${evaluator.referenceCount})`,
+        classifier: made.weights.path,
+        seconds: { ...(sampleSeconds !== undefined ? { sample: Math.round(sampleSeconds) } : {}), score: Math.round(scoreSeconds * 10) / 10, total: Math.round((performance.now() - started) / 1000) },
+        adapter: gpu.adapter.key,
+      })}\n`,
+    );
+  } finally {
+    evaluator?.destroy();
+    await gpu.done().catch(() => {});
+    gpu.destroy();
+    releaseNodeGpu();
+  }
+}
+
+async function readBytes(path: string, flag: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw new EngineError(`Cannot read ${flag} ${path}: ${(e as Error).message}`, 'Check the path.');
+  }
+}
+
+/** A folder of images (resized to the classifier's size) or one grid PNG, as floats [n, C, S, S]. */
+async function readImages(path: string, channels: 1 | 3, size: number): Promise<Float32Array> {
+  let isDir: boolean;
+  try {
+    isDir = (await stat(path)).isDirectory();
+  } catch (e) {
+    throw new EngineError(`Cannot read --images ${path}: ${(e as Error).message}`, 'Pass a folder of PNG/JPEG images or a grid PNG.');
+  }
+  if (isDir) {
+    const ds = await loadImageFolder(path, { size, channels });
+    if (ds.length > MAX_EVAL_IMAGES) throw new ValueError(`${path} holds ${ds.length} images, above the limit of ${MAX_EVAL_IMAGES}.`);
+    const per = channels * size * size;
+    const out = new Float32Array(ds.length * per);
+    for (let i = 0; i < ds.length; i++) ds.copyInto(i, out, i * per);
+    return out;
+  }
+  const img = decodeImage(await readBytes(path, '--images'), path);
+  if (!gridLayout(img.width, img.height, size)) throw new ValueError(`--images ${path} (${img.width}x${img.height}) is not a grid of ${size}x${size} images with 2-pixel padding.`, 'Pass a grid PNG written by softdiff, or a folder of images.');
+  return gridCells(img, size, channels, 2, path);
+}
