@@ -14,7 +14,7 @@ import { HELD_OUT_FRACTION, SPLIT_SEED, stratifiedSplit } from '../eval/split.ts
 import { trainClassifier } from '../eval/train-classifier.ts';
 import { positiveInt, positiveNumber, seedValue, type CliIo } from './args.ts';
 
-export const CLASSIFIER_DEFAULTS = { epochs: 8, batch: 64, lr: 2e-3, seed: 0, out: 'assets/mnist-classifier.safetensors' } as const;
+export const CLASSIFIER_DEFAULTS = { epochs: 10, batch: 64, lr: 3e-3, seed: 0, out: 'assets/mnist-classifier.safetensors' } as const;
 
 interface ClassifierFlags {
   epochs: number;

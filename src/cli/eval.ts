@@ -3,14 +3,15 @@
 //                    with seed mixSeed(--seed, i): the same seeds for every checkpoint and sampler)
 //   --images P       score a folder of PNG/JPEG images or a grid PNG written by softdiff
 //   --real           score `--count` real digits from the classifier's training split (the floor)
+//   --distort D      damage the --real or --images images first (blur:2, noise:0.1, speckle:0.05,
+//                    uniform): the calibration rows of docs/quality.md
 // Progress goes to stderr on a terminal (--progress lines for logs); the JSON line to stdout.
 import { readFile, stat } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
 import { loadImageFolder, loadMnist } from '../node/datasets.ts';
 import { decodeImage } from '../node/image-decode.ts';
 import { writeGridPng } from '../node/png.ts';
-import { readClassifierWeights } from '../node/classifier-asset.ts';
 import { Progress, type ProgressMode } from '../node/progress.ts';
 import { EngineError, ValueError } from '../gpu/errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
@@ -19,18 +20,14 @@ import { Schedule } from '../diffusion/schedule.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
 import { decodeCheckpointFile, stateForLayout, type DecodedCheckpoint } from '../train/checkpoint-state.ts';
 import { corruptionFromJSON } from '../train/options.ts';
-import type { ClassifierWeights } from '../eval/classifier-weights.ts';
-import { Evaluator, type QualityScores } from '../eval/evaluator.ts';
+import type { Evaluator } from '../eval/evaluator.ts';
 import { gridCells, gridLayout } from '../eval/grid-cells.ts';
-import { realImages, referenceImages } from '../eval/reference.ts';
+import { describeDistortion, distort, parseDistortion, type Distortion } from '../eval/distortions.ts';
+import { realImages } from '../eval/reference.ts';
 import { sampleSet } from '../eval/sample-set.ts';
+import { EVAL_DEFAULTS, MAX_EVAL_IMAGES, mnistClassifier, mnistEvaluator, scoreFields } from './mnist-eval.ts';
 import { positiveInt, seedValue, type CliIo } from './args.ts';
 import { SAMPLER_CHOICES, samplerKind } from './train.ts';
-
-/** Defaults of `softdiff eval`: 1,000 samples (see docs/quality.md for the count dependence), batch 100. */
-export const EVAL_DEFAULTS = { count: 1000, steps: 50, seed: 0, batch: 100 } as const;
-/** Most images one evaluation samples or reads (float32 images of 32x32x3: 1.2 GB at this bound). */
-export const MAX_EVAL_IMAGES = 100_000;
 
 interface EvalFlags {
   checkpoint?: string;
@@ -45,6 +42,7 @@ interface EvalFlags {
   langevinSteps: number;
   classifier?: string;
   grid?: string;
+  distort?: Distortion;
   progress?: ProgressMode;
 }
 
@@ -62,20 +60,12 @@ export function evalCommand(io: CliIo): Command {
     .addOption(new Option('--weights <which>', 'EMA weights or the raw trained weights').choices(['ema', 'model']).default('ema'))
     .option('--langevin-steps <n>', 'annealed Langevin steps per noise level', positiveInt, 100)
     .option('--classifier <file>', 'classifier weights (default: the shipped assets/mnist-classifier.safetensors)')
+    .option('--distort <kind:amount>', 'damage the --real or --images images first: blur:<std px>, noise:<std>, speckle:<fraction>, uniform', parseDistortionFlag)
     .option('--grid <file>', 'also write the first 64 scored images as a grid PNG')
     .addOption(new Option('--progress <mode>', 'progress display (default: bar on a terminal, else off)').choices(['bar', 'lines', 'off']))
     .action(async (f: EvalFlags) => {
       await runEval(f, io);
     });
-}
-
-/** An evaluator on the held-out MNIST digits with the given (default: shipped) classifier weights. */
-export async function mnistEvaluator(gpu: Gpu, classifierPath?: string): Promise<{ evaluator: Evaluator; weights: ClassifierWeights & { path: string } }> {
-  const weights = await readClassifierWeights(classifierPath);
-  if (weights.info.dataset !== 'mnist') throw new ValueError(`${weights.path} was trained on '${weights.info.dataset}'; softdiff eval scores against MNIST.`);
-  const data = loadMnist();
-  const evaluator = await Evaluator.create(gpu, { weights, reference: referenceImages(data, data.labels, weights.info) });
-  return { evaluator, weights };
 }
 
 export interface CheckpointSampling {
@@ -115,31 +105,29 @@ export async function sampleCheckpoint(gpu: Gpu, ckpt: DecodedCheckpoint, s: Che
   return { images, sampler, nfe };
 }
 
-/** The scores as the JSON line's fields (rounded for reading; the histogram as is). */
-export function scoreFields(s: QualityScores): Record<string, unknown> {
-  const r = (v: number, digits: number) => Number(v.toPrecision(digits));
-  return { count: s.count, fd: r(s.fd, 5), precision: r(s.precision, 4), recall: r(s.recall, 4), classEntropy: r(s.classEntropy, 4), confidence: r(s.confidence, 4), dctFd: r(s.dctFd, 5), classHistogram: s.classHistogram };
-}
-
 async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
   const sources = [f.checkpoint ? '--checkpoint' : null, f.images ? '--images' : null, f.real ? '--real' : null].filter(Boolean);
   if (sources.length !== 1) throw new ValueError(`softdiff eval needs exactly one of --checkpoint, --images, --real (got ${sources.length ? sources.join(', ') : 'none'}).`, 'Example: softdiff eval --checkpoint runs/mnist/checkpoint.safetensors');
   if (f.count > MAX_EVAL_IMAGES) throw new ValueError(`--count ${f.count} is above the limit of ${MAX_EVAL_IMAGES} images.`);
-  const ckpt = f.checkpoint ? decodeCheckpointFile(await readBytes(f.checkpoint, '--checkpoint'), f.checkpoint) : null;
+  if (f.distort && f.checkpoint) throw new ValueError('--distort applies to --real or --images, not to --checkpoint samples.');
   const started = performance.now();
+  // Everything read from files is checked before the GPU work starts.
+  const weights = await mnistClassifier(f.classifier);
+  const cfg = weights.config;
+  const ckpt = f.checkpoint ? decodeCheckpointFile(await readBytes(f.checkpoint, '--checkpoint'), f.checkpoint) : null;
+  if (ckpt) {
+    const m = ckpt.fields.options.model;
+    if (m.inChannels !== cfg.inChannels || m.imageSize !== cfg.imageSize)
+      throw new ValueError(`${f.checkpoint} makes ${m.inChannels}x${m.imageSize}x${m.imageSize} images; the classifier takes ${cfg.inChannels}x${cfg.imageSize}x${cfg.imageSize}.`, 'softdiff eval scores MNIST models (1x32x32).');
+  }
+  let images = f.images ? await readImages(f.images, cfg.inChannels as 1 | 3, cfg.imageSize) : null;
+  const line: Record<string, unknown> = {};
   const gpu = await createNodeGpu();
   let evaluator: Evaluator | null = null;
   try {
-    const made = await mnistEvaluator(gpu, f.classifier);
-    evaluator = made.evaluator;
-    const cfg = made.weights.config;
-    const line: Record<string, unknown> = {};
-    let images: Float32Array;
+    evaluator = await mnistEvaluator(gpu, weights);
     let sampleSeconds: number | undefined;
     if (ckpt) {
-      const o = ckpt.fields.options;
-      if (o.model.inChannels !== cfg.inChannels || o.model.imageSize !== cfg.imageSize)
-        throw new ValueError(`${f.checkpoint} makes ${o.model.inChannels}x${o.model.imageSize}x${o.model.imageSize} images; the classifier takes ${cfg.inChannels}x${cfg.imageSize}x${cfg.imageSize}.`, 'softdiff eval scores MNIST models (1x32x32).');
       const mode: ProgressMode = f.progress ?? ((io.progress ?? process.stderr).isTTY ? 'bar' : 'off');
       let progress: Progress | null = null;
       const t0 = performance.now();
@@ -160,13 +148,16 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
       sampleSeconds = (performance.now() - t0) / 1000;
       images = s.images;
       Object.assign(line, { checkpoint: f.checkpoint, step: ckpt.fields.step, weights: f.weights, sampler: s.sampler, steps: f.steps, seed: f.seed, batch: Math.min(f.batch, f.count), nfe: s.nfe });
-    } else if (f.images) {
-      images = await readImages(f.images, cfg.inChannels as 1 | 3, cfg.imageSize);
+    } else if (images) {
       line.images = f.images;
     } else {
       const data = loadMnist();
-      images = realImages(data, data.labels, made.weights.info, f.count, f.seed);
+      images = realImages(data, data.labels, weights.info, f.count, f.seed);
       Object.assign(line, { real: 'mnist training split', seed: f.seed });
+    }
+    if (f.distort) {
+      images = distort(images, cfg.imageSize, f.distort, f.seed);
+      line.distort = describeDistortion(f.distort);
     }
     if (f.grid) {
       const n = Math.min(64, images.length / evaluator.imageElements);
@@ -180,7 +171,7 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
         ...line,
         ...scoreFields(scores),
         reference: `mnist held-out (${evaluator.referenceCount})`,
-        classifier: made.weights.path,
+        classifier: weights.path,
         seconds: { ...(sampleSeconds !== undefined ? { sample: Math.round(sampleSeconds) } : {}), score: Math.round(scoreSeconds * 10) / 10, total: Math.round((performance.now() - started) / 1000) },
         adapter: gpu.adapter.key,
       })}\n`,
@@ -190,6 +181,14 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
     await gpu.done().catch(() => {});
     gpu.destroy();
     releaseNodeGpu();
+  }
+}
+
+function parseDistortionFlag(value: string): Distortion {
+  try {
+    return parseDistortion(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message.replace(/\n\s*->\s*/, ' '));
   }
 }
 
@@ -221,3 +220,4 @@ async function readImages(path: string, channels: 1 | 3, size: number): Promise<
   if (!gridLayout(img.width, img.height, size)) throw new ValueError(`--images ${path} (${img.width}x${img.height}) is not a grid of ${size}x${size} images with 2-pixel padding.`, 'Pass a grid PNG written by softdiff, or a folder of images.');
   return gridCells(img, size, channels, 2, path);
 }
+

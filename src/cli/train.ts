@@ -4,6 +4,8 @@
 //   samples/step-NNNNNN.png  preview grids (EMA weights, --sampler: naive by default) every --sample-every steps
 //   samples/latest.png       the newest grid
 //   options.json             the resolved options of the run
+// MNIST runs end with quality scores of the EMA weights (--final-eval samples; docs/quality.md) and can
+// score every --eval-every steps into loss.jsonl ({step, eval: {...}}).
 // With no options it trains the `mnist` preset on MNIST with blur + noise (the main job).
 import { readFile, mkdir, writeFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import { Trainer } from '../train/trainer.ts';
 import { decodeCheckpointFile } from '../train/checkpoint-state.ts';
 import { CORRUPTIONS, LOSSES, WEIGHTINGS, type TrainerOptions } from '../train/options.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
+import { FINAL_EVAL_COUNT, TrainingScores, scoreFields } from './mnist-eval.ts';
 import { jsonObject, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, seedValue, unitInterval, type CliIo } from './args.ts';
 
 /**
@@ -66,6 +69,10 @@ interface TrainFlags {
   sampler: string;
   checkpointEvery: number;
   logEvery: number;
+  evalEvery: number;
+  evalCount: number;
+  finalEval: number;
+  classifier?: string;
   progress?: ProgressMode;
 }
 
@@ -100,6 +107,10 @@ export function trainCommand(io: CliIo): Command {
     .addOption(new Option('--sampler <kind>', 'sampler for previews').choices(SAMPLER_CHOICES).default(MAIN_JOB.sampler))
     .option('--checkpoint-every <n>', 'checkpoint every n steps (0: only at the end)', nonNegativeInt, MAIN_JOB.checkpointEvery)
     .option('--log-every <n>', 'read the loss back every n steps', positiveInt, 10)
+    .option('--eval-every <n>', 'quality scores of the EMA weights every n steps into loss.jsonl (MNIST; 0: off)', nonNegativeInt, 0)
+    .option('--eval-count <n>', 'samples per --eval-every score', positiveInt, 64)
+    .option('--final-eval <n>', 'samples scored at the end (MNIST; 0: none)', nonNegativeInt, FINAL_EVAL_COUNT)
+    .option('--classifier <file>', 'classifier weights for the scores (default: the shipped ones)')
     .addOption(new Option('--progress <mode>', 'progress display (default: bar on a terminal, else lines)').choices(['bar', 'lines', 'off']))
     .action(async (flags: TrainFlags, cmd: Command) => {
       await runTrain(flags, cmd, io);
@@ -127,6 +138,7 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
 
   const gpu = await createNodeGpu();
   let trainer: Trainer | null = null;
+  let scoring: TrainingScores | null = null;
   const log = new JsonlLog(join(out, 'loss.jsonl'));
   try {
     trainer = ckpt ? await Trainer.fromCheckpoint(gpu, dataset, ckpt) : await Trainer.create(gpu, dataset, await trainerOptions(f, dataset.size));
@@ -142,6 +154,9 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
       io.err(`softdiff train: the checkpoint is already at step ${trainer.currentStep} >= --steps ${f.steps}; nothing to do.\n`);
       return;
     }
+    const mnist = dataset.name.startsWith('mnist');
+    if (f.evalEvery > 0 && !mnist) throw new ValueError(`--eval-every scores MNIST runs only; this run trains on '${dataset.name}'.`);
+    const scores = async () => (scoring ??= await TrainingScores.create(gpu, trainer!, f.classifier));
     const progress = new Progress({ total: f.steps, label: 'train', mode: f.progress, stream: io.progress });
     progress.update(trainer.currentStep);
     const ckptPath = join(out, 'checkpoint.safetensors');
@@ -157,16 +172,32 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
         },
         checkpointEvery: f.checkpointEvery,
         onCheckpoint: (bytes) => writeFileAtomic(ckptPath, bytes),
+        evalEvery: f.evalEvery,
+        onEval: async (step) => {
+          const r = await (await scores()).score(f.evalCount);
+          log.append({ step, eval: { ...scoreFields(r.scores), realFd: Number(r.realFd.toPrecision(5)), sampler: r.sampler, steps: r.steps, seconds: Math.round(r.seconds) } });
+        },
       });
     } finally {
       progress.stop();
     }
     io.err(`softdiff train: done at step ${trainer.currentStep}, loss ${trainer.loss?.toPrecision(4) ?? '?'}; checkpoint ${ckptPath}, samples ${join(out, 'samples', 'latest.png')}\n`);
+    if (mnist && f.finalEval > 0) {
+      const r = await (await scores()).score(f.finalEval);
+      const s = r.scores;
+      log.append({ step: trainer.currentStep, final: { ...scoreFields(s), realFd: Number(r.realFd.toPrecision(5)), sampler: r.sampler, steps: r.steps, seconds: Math.round(r.seconds) } });
+      io.err(
+        `softdiff train: scores of ${s.count} samples (EMA weights, ${r.sampler} sampler, ${r.steps} steps; docs/quality.md): ` +
+          `Fréchet distance ${s.fd.toFixed(1)} (real digits at ${s.count}: ${r.realFd.toFixed(1)}), precision ${s.precision.toFixed(2)}, recall ${s.recall.toFixed(2)}, ` +
+          `class entropy ${s.classEntropy.toFixed(2)}, confidence ${s.confidence.toFixed(2)}, DCT distance ${s.dctFd.toFixed(2)}; ${Math.round(r.seconds)} s\n`,
+      );
+    }
   } catch (e) {
     if (e instanceof NonFiniteError) io.err(`softdiff train: stopped. Checkpoint kept: ${join(out, 'checkpoint.safetensors')}${trainer?.lastCheckpointStep != null ? ` (step ${trainer.lastCheckpointStep})` : ' (none written in this run)'}.\n`);
     throw e;
   } finally {
     log.close();
+    (scoring as TrainingScores | null)?.destroy();
     trainer?.destroy();
     await gpu.done().catch(() => {});
     gpu.destroy();

@@ -40,7 +40,7 @@ export interface TrainedClassifier {
 
 export async function trainClassifier(gpu: Gpu, data: Dataset, labels: ArrayLike<number>, split: Split, opts: ClassifierTrainingOptions = {}): Promise<TrainedClassifier> {
   const config = opts.config ?? MNIST_CLASSIFIER;
-  const o = { epochs: 8, batch: 64, lr: 2e-3, weightDecay: 1e-4, warmupSteps: 100, shift: 2, seed: 0, logEvery: 25, ...opts };
+  const o = { epochs: 10, batch: 64, lr: 3e-3, weightDecay: 1e-4, warmupSteps: 100, shift: 2, seed: 0, logEvery: 25, ...opts };
   if (data.channels !== config.inChannels || data.size !== config.imageSize)
     throw new ValueError(`The classifier takes ${config.inChannels}x${config.imageSize}x${config.imageSize} images; the data set has ${data.channels}x${data.size}x${data.size}.`);
   if (labels.length !== data.length) throw new ValueError(`${labels.length} labels for ${data.length} images.`);
