@@ -13,8 +13,9 @@ import { SampleRun } from '../../src/sample/sample-run.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import { decodeCheckpointFile, stateForLayout } from '../../src/train/checkpoint-state.ts';
 import { corruptionFromJSON, type TrainerOptions } from '../../src/train/options.ts';
-import type { ModelInfo, Picture, TrainSettings } from './protocol.ts';
+import type { DemoScores, ModelInfo, Picture, TrainSettings } from './protocol.ts';
 import { DEMO_PRESETS } from './presets.ts';
+import { Scorer, scorable } from './scorer.ts';
 
 export function trainerOptions(s: TrainSettings): TrainerOptions {
   const p = DEMO_PRESETS[s.preset];
@@ -84,6 +85,7 @@ export class TrainingSession {
     readonly trainer: Trainer,
     private readonly previewer: Previewer,
     private readonly preset: string,
+    private readonly scorer: Scorer,
   ) {}
 
   static async create(gpu: Gpu, dataset: Dataset, settings: TrainSettings): Promise<TrainingSession> {
@@ -98,7 +100,8 @@ export class TrainingSession {
       steps: o.sampleSteps,
       sampler: o.sampler,
     });
-    return new TrainingSession(trainer, previewer, settings.preset);
+    const scorer = new Scorer(gpu, { config: o.model, corruption: trainer.corruption, noise: trainer.noise, priorBank: trainer.prior, steps: o.sampleSteps, sampler: o.sampler });
+    return new TrainingSession(trainer, previewer, settings.preset, scorer);
   }
 
   get info(): ModelInfo {
@@ -114,7 +117,13 @@ export class TrainingSession {
       step: t.currentStep,
       sampleCount: t.options.sampleCount,
       sampleSteps: t.options.sampleSteps,
+      scorable: scorable(m),
     };
+  }
+
+  /** Quality scores of `count` samples of the EMA weights. */
+  async score(count: number): Promise<DemoScores> {
+    return this.scorer.score(await this.trainer.readFlat('ema'), count, this.trainer.currentStep);
   }
 
   step(readLoss: boolean) {
@@ -131,6 +140,7 @@ export class TrainingSession {
   }
 
   destroy(): void {
+    this.scorer.destroy();
     this.previewer.destroy();
     this.trainer.destroy();
   }
@@ -142,6 +152,8 @@ export class SamplingSession {
     private readonly previewer: Previewer,
     readonly info: ModelInfo,
     private readonly bytes: Uint8Array,
+    private readonly scorer: Scorer,
+    private readonly ema: Float32Array,
   ) {}
 
   static async fromCheckpoint(gpu: Gpu, bytes: Uint8Array, name: string): Promise<SamplingSession> {
@@ -149,16 +161,8 @@ export class SamplingSession {
     const o = ckpt.fields.options;
     const graph = new UNetGraph(o.model, { batch: 1, training: false });
     const state = stateForLayout(ckpt, graph.graph.params);
-    const previewer = await Previewer.create(gpu, {
-      config: o.model,
-      corruption: corruptionFromJSON(o.corruption),
-      noise: Schedule.fromJSON(o.noise),
-      priorBank: state.priorBank,
-      count: o.sampleCount,
-      steps: o.sampleSteps,
-      sampler: o.sampler,
-      weights: state.flat.ema,
-    });
+    const setup = { config: o.model, corruption: corruptionFromJSON(o.corruption), noise: Schedule.fromJSON(o.noise), priorBank: state.priorBank, steps: o.sampleSteps, sampler: o.sampler };
+    const previewer = await Previewer.create(gpu, { ...setup, count: o.sampleCount, weights: state.flat.ema });
     const d = ckpt.fields.dataset;
     const info: ModelInfo = {
       mode: 'sample',
@@ -170,8 +174,13 @@ export class SamplingSession {
       step: ckpt.fields.step,
       sampleCount: o.sampleCount,
       sampleSteps: o.sampleSteps,
+      scorable: scorable(o.model),
     };
-    return new SamplingSession(previewer, info, bytes);
+    return new SamplingSession(previewer, info, bytes, new Scorer(gpu, setup), state.flat.ema);
+  }
+
+  score(count: number): Promise<DemoScores> {
+    return this.scorer.score(this.ema, count, this.info.step);
   }
 
   sample(seed: number, frames: number): Promise<PreviewResult> {
@@ -183,6 +192,7 @@ export class SamplingSession {
   }
 
   destroy(): void {
+    this.scorer.destroy();
     this.previewer.destroy();
   }
 }

@@ -1,6 +1,7 @@
 // `softdiff classifier`: train the feature network of the quality metrics on MNIST's training split
-// (80% of each class; the held-out 20% is the metrics' reference set) and write its weights. With the
-// defaults this reproduces the shipped assets/mnist-classifier.safetensors (`npm run classifier`).
+// (80% of each class; the held-out 20% is the metrics' reference set) and write its weights with the
+// reference set's statistics. With the defaults this reproduces the shipped
+// assets/mnist-classifier.safetensors (`npm run classifier`).
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
@@ -12,6 +13,13 @@ import { ClassifierGraph } from '../eval/classifier.ts';
 import { encodeClassifierWeights } from '../eval/classifier-weights.ts';
 import { HELD_OUT_FRACTION, SPLIT_SEED, stratifiedSplit } from '../eval/split.ts';
 import { trainClassifier } from '../eval/train-classifier.ts';
+import { FeatureExtractor } from '../eval/features.ts';
+import { Evaluator, referenceStatistics } from '../eval/evaluator.ts';
+import { classifierSplit, imagesAt, realImages } from '../eval/reference.ts';
+import type { ClassifierConfig } from '../eval/classifier.ts';
+import type { ClassifierInfo } from '../eval/classifier-weights.ts';
+import type { MnistDataset } from '../data/mnist.ts';
+import type { Gpu } from '../gpu/gpu.ts';
 import { positiveInt, positiveNumber, seedValue, type CliIo } from './args.ts';
 
 export const CLASSIFIER_DEFAULTS = { epochs: 10, batch: 64, lr: 3e-3, seed: 0, out: 'assets/mnist-classifier.safetensors' } as const;
@@ -39,6 +47,28 @@ export function classifierCommand(io: CliIo): Command {
     });
 }
 
+/** Counts at which the file records the real digits' Fréchet distance (the floor a score is read against). */
+export const FLOOR_COUNTS = [100, 256, 1000, 2000] as const;
+
+/**
+ * The weights file: the parameters, the held-out digits' statistics (features, DCT moments) and the
+ * real-digit floor of the Fréchet distance at FLOOR_COUNTS (training-split digits, seed 0), so that a
+ * page can score and print the floor without MNIST.
+ */
+export async function classifierFile(gpu: Gpu, data: MnistDataset, config: ClassifierConfig, flat: Float32Array, info: ClassifierInfo): Promise<Uint8Array> {
+  const split = classifierSplit(data.labels, info);
+  const extractor = await FeatureExtractor.create(gpu, { config, flat, info });
+  const reference = await referenceStatistics(gpu, extractor, imagesAt(data, split.heldOut)).finally(() => extractor.destroy());
+  const evaluator = await Evaluator.create(gpu, { weights: { config, flat, info, reference } });
+  const realFd: Record<string, number> = {};
+  try {
+    for (const n of FLOOR_COUNTS) realFd[n] = Number((await evaluator.score(realImages(data, data.labels, info, n, 0))).fd.toPrecision(5));
+  } finally {
+    evaluator.destroy();
+  }
+  return encodeClassifierWeights({ config, flat, reference, info: { ...info, realFd } });
+}
+
 async function runClassifier(f: ClassifierFlags, io: CliIo): Promise<void> {
   const data = loadMnist();
   const split = stratifiedSplit(data.labels, HELD_OUT_FRACTION, SPLIT_SEED);
@@ -59,21 +89,17 @@ async function runClassifier(f: ClassifierFlags, io: CliIo): Promise<void> {
     });
     (progress as Progress | null)?.stop();
     const command = `softdiff classifier${f.epochs !== CLASSIFIER_DEFAULTS.epochs ? ` --epochs ${f.epochs}` : ''}${f.batch !== CLASSIFIER_DEFAULTS.batch ? ` --batch ${f.batch}` : ''}${f.lr !== CLASSIFIER_DEFAULTS.lr ? ` --lr ${f.lr}` : ''}${f.seed !== CLASSIFIER_DEFAULTS.seed ? ` --seed ${f.seed}` : ''}`;
-    const bytes = encodeClassifierWeights({
-      config: r.config,
-      flat: r.flat,
-      info: {
-        dataset: data.name,
-        heldOutFraction: HELD_OUT_FRACTION,
-        splitSeed: SPLIT_SEED,
-        heldOutAccuracy: r.heldOutAccuracy,
-        trainAccuracy: r.trainAccuracy,
-        heldOut: split.heldOut.length,
-        train: split.train.length,
-        steps: r.steps,
-        ...r.options,
-        command,
-      },
+    const bytes = await classifierFile(gpu, data, r.config, r.flat, {
+      dataset: data.name,
+      heldOutFraction: HELD_OUT_FRACTION,
+      splitSeed: SPLIT_SEED,
+      heldOutAccuracy: r.heldOutAccuracy,
+      trainAccuracy: r.trainAccuracy,
+      heldOut: split.heldOut.length,
+      train: split.train.length,
+      steps: r.steps,
+      ...r.options,
+      command,
     });
     await mkdir(dirname(f.out), { recursive: true });
     await writeFileAtomic(f.out, bytes);

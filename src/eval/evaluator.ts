@@ -6,7 +6,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import { datasetSpectrum, type DatasetSpectrum } from '../diffusion/level-scheduler.ts';
-import type { ClassifierWeights } from './classifier-weights.ts';
+import type { ClassifierWeights, ReferenceStatistics } from './classifier-weights.ts';
 import { FeatureExtractor } from './features.ts';
 import { classStatistics, diagonalFrechetDistance, frechetDistance, gaussianFit, kthNeighbourRadii2, precisionRecall, type GaussianFit } from './metrics.ts';
 
@@ -33,8 +33,11 @@ export interface QualityScores {
 
 export interface EvaluatorOptions {
   weights: ClassifierWeights;
-  /** Reference images [M, C, S, S] in [0, 1] (MNIST: the held-out 20%). */
-  reference: Float32Array;
+  /**
+   * Reference images [M, C, S, S] in [0, 1] (MNIST: the held-out 20%). Default: the reference
+   * statistics stored with the weights (referenceStatistics), which need no pass over the images.
+   */
+  reference?: Float32Array;
   /** Images per classifier pass (default 250). */
   batch?: number;
 }
@@ -53,12 +56,15 @@ export class Evaluator {
   static async create(gpu: Gpu, o: EvaluatorOptions): Promise<Evaluator> {
     const extractor = await FeatureExtractor.create(gpu, o.weights, o.batch ?? 250);
     try {
-      const ref = await extractor.run(o.reference);
-      if (ref.count <= PR_NEIGHBOURS) throw new ValueError(`The reference set has ${ref.count} images; the metrics need more than ${PR_NEIGHBOURS}.`);
-      const fit = gaussianFit(ref.features, ref.featureDim);
-      const radii = kthNeighbourRadii2(ref.features, ref.featureDim, PR_NEIGHBOURS);
-      const spectrum = await dctSpectrum(gpu, clip01(o.reference), extractor.net.config.inChannels, extractor.net.config.imageSize, o.batch ?? 250);
-      return new Evaluator(gpu, extractor, ref.count, ref.features, fit, radii, spectrum);
+      const c = o.weights.config;
+      const stats = o.reference ? await referenceStatistics(gpu, extractor, o.reference) : o.weights.reference;
+      if (!stats) throw new ValueError('The classifier weights hold no reference statistics; pass the reference images.', 'Use weights written by `softdiff classifier` (they store the held-out set), or give `reference`.');
+      if (stats.count <= PR_NEIGHBOURS) throw new ValueError(`The reference set has ${stats.count} images; the metrics need more than ${PR_NEIGHBOURS}.`);
+      const dim = extractor.net.featureDim;
+      const fit = gaussianFit(stats.features, dim);
+      const radii = kthNeighbourRadii2(stats.features, dim, PR_NEIGHBOURS);
+      const spectrum: DatasetSpectrum = { channels: c.inChannels, height: c.imageSize, width: c.imageSize, count: stats.count, mean: stats.dctMean, variance: stats.dctVariance };
+      return new Evaluator(gpu, extractor, stats.count, stats.features, fit, radii, spectrum);
     } catch (e) {
       extractor.destroy();
       throw e;
@@ -96,6 +102,14 @@ export class Evaluator {
   destroy(): void {
     this.extractor.destroy();
   }
+}
+
+/** The reference set's features and DCT statistics with these weights (what `softdiff classifier` stores). */
+export async function referenceStatistics(gpu: Gpu, extractor: FeatureExtractor, images: Float32Array): Promise<ReferenceStatistics> {
+  const c = extractor.net.config;
+  const f = await extractor.run(images);
+  const s = await dctSpectrum(gpu, clip01(images), c.inChannels, c.imageSize, extractor.net.batch);
+  return { features: f.features, count: f.count, dctMean: s.mean, dctVariance: s.variance };
 }
 
 /** A copy clipped to [0, 1] (NaN -> 0), as the classifier and a PNG see the images. */

@@ -12,7 +12,13 @@ import { encodeClassifierWeights } from '../../src/eval/classifier-weights.ts';
 import { ClassifierGraph, MNIST_CLASSIFIER } from '../../src/eval/classifier.ts';
 import { initialParameters } from '../../src/nn/plan.ts';
 import { readJsonl } from '../../src/node/jsonl-log.ts';
-import { shippedClassifierPath } from '../../src/node/classifier-asset.ts';
+import { readClassifierWeights, shippedClassifierPath } from '../../src/node/classifier-asset.ts';
+import { createNodeGpu } from '../../src/node/device.ts';
+import { loadMnist } from '../../src/node/datasets.ts';
+import { FeatureExtractor } from '../../src/eval/features.ts';
+import { referenceStatistics } from '../../src/eval/evaluator.ts';
+import { referenceImages } from '../../src/eval/reference.ts';
+import { expectClose } from '../helpers/expect-close.ts';
 
 async function cli(...argv: string[]) {
   let out = '';
@@ -23,12 +29,21 @@ async function cli(...argv: string[]) {
 
 let dir = '';
 let classifier = '';
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'softdiff-eval-'));
   classifier = join(dir, 'classifier.safetensors');
   const flat = initialParameters(new ClassifierGraph(MNIST_CLASSIFIER, { batch: 1 }).graph, 1);
-  writeFileSync(classifier, encodeClassifierWeights({ config: MNIST_CLASSIFIER, flat, info: { dataset: 'mnist', heldOutFraction: 0.2, splitSeed: 0, heldOutAccuracy: 0 } }));
-});
+  const weights = { config: MNIST_CLASSIFIER, flat, info: { dataset: 'mnist', heldOutFraction: 0.2, splitSeed: 0, heldOutAccuracy: 0 } };
+  // With its reference statistics, as `softdiff classifier` writes them: each command then skips the
+  // pass over the 2,000 reference digits.
+  const data = loadMnist();
+  const gpu = await createNodeGpu();
+  const fx = await FeatureExtractor.create(gpu, weights);
+  const reference = await referenceStatistics(gpu, fx, referenceImages(data, data.labels, weights.info));
+  fx.destroy();
+  gpu.destroy();
+  writeFileSync(classifier, encodeClassifierWeights({ ...weights, reference }));
+}, 600_000);
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
@@ -104,7 +119,23 @@ describe('softdiff eval', () => {
 });
 
 describe('the shipped classifier', () => {
-  test('is found next to the package and held-out accuracy is recorded in it', async () => {
+  test('its stored reference statistics are those of the held-out MNIST digits', async () => {
+    const weights = await readClassifierWeights();
+    expect(weights.info.heldOutAccuracy).toBeGreaterThan(0.98);
+    expect(weights.reference?.count).toBe(2000);
+    const data = loadMnist();
+    const gpu = await createNodeGpu();
+    const fx = await FeatureExtractor.create(gpu, weights);
+    const now = await referenceStatistics(gpu, fx, referenceImages(data, data.labels, weights.info));
+    fx.destroy();
+    gpu.destroy();
+    // Recomputed on this adapter: float32 rounding only.
+    expectClose(now.features, weights.reference!.features, { atol: 1e-4, rtol: 1e-3, label: 'reference features' });
+    expectClose(now.dctMean, weights.reference!.dctMean, { atol: 1e-6, rtol: 1e-5, label: 'DCT mean' });
+    expectClose(now.dctVariance, weights.reference!.dctVariance, { atol: 1e-6, rtol: 1e-4, label: 'DCT variance' });
+  });
+
+  test('is found next to the package and scores real digits near the floor', async () => {
     const path = shippedClassifierPath();
     expect(existsSync(path)).toBe(true);
     const r = await cli('eval', '--real', '--count', '300');

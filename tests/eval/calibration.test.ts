@@ -8,7 +8,7 @@ import { useGpu } from '../helpers/gpu.ts';
 import { loadMnist } from '../../src/node/datasets.ts';
 import { readClassifierWeights } from '../../src/node/classifier-asset.ts';
 import { Evaluator, type QualityScores } from '../../src/eval/evaluator.ts';
-import { realImages, referenceImages } from '../../src/eval/reference.ts';
+import { realImages } from '../../src/eval/reference.ts';
 import { distort, describeDistortion, type Distortion } from '../../src/eval/distortions.ts';
 
 const ctx = useGpu();
@@ -32,7 +32,8 @@ let real: Float32Array;
 beforeAll(async () => {
   const weights = await readClassifierWeights();
   const data = loadMnist();
-  evaluator = await Evaluator.create(ctx.gpu, { weights, reference: referenceImages(data, data.labels, weights.info) });
+  // The reference statistics stored with the weights (tests/cli/eval.test.ts checks them against MNIST).
+  evaluator = await Evaluator.create(ctx.gpu, { weights });
   real = realImages(data, data.labels, weights.info, COUNT, 0);
   for (const d of ROWS) scores.set(d ? describeDistortion(d) : 'real', await evaluator.score(d ? distort(real, 32, d, 1) : real));
   // The table behind docs/quality.md's calibration section (the CLI gives the same rows at any count).

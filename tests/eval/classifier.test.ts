@@ -10,7 +10,9 @@ import { decodeClassifierWeights, encodeClassifierWeights } from '../../src/eval
 import { softmaxCrossEntropy } from '../../src/kernels/softmax-xent.ts';
 import { initialParameters, type Graph } from '../../src/nn/plan.ts';
 import { CheckpointError, ValueError } from '../../src/gpu/errors.ts';
-import { encodeSafetensors } from '../../src/io/safetensors.ts';
+import { decodeSafetensors, encodeSafetensors } from '../../src/io/safetensors.ts';
+
+const decodeSafetensorsTensors = (bytes: Uint8Array) => decodeSafetensors(bytes).tensors;
 import { classifierRef } from '../reference/classifier.ts';
 import { crossEntropyRef, softmaxRef } from '../reference/softmax-xent.ts';
 
@@ -145,6 +147,17 @@ describe('classifier weights file', () => {
     expect(back.config).toEqual(tiny);
     expect(back.info).toEqual(info);
     expect(Array.from(back.flat)).toEqual(Array.from(flat));
+    expect(back.reference).toBeUndefined();
+    // With the reference statistics (features [M, 8], DCT moments [1, 8, 8] in float64).
+    const reference = { features: Float32Array.from(randn(5 * 8, 1)), count: 5, dctMean: randn(64, 2), dctVariance: randn(64, 3).map(Math.abs) };
+    const withRef = decodeClassifierWeights(encodeClassifierWeights({ config: tiny, flat, info, reference }));
+    expect(withRef.reference).toEqual(reference);
+    expect(() => encodeClassifierWeights({ config: tiny, flat, info, reference: { ...reference, count: 4 } })).toThrow(CheckpointError);
+    const partial = encodeSafetensors(
+      new Map([...decodeSafetensorsTensors(encodeClassifierWeights({ config: tiny, flat, info, reference }))].filter(([name]) => name !== 'reference.dct_mean')),
+      { format: 'softdiff-classifier/1', config: JSON.stringify(tiny) },
+    );
+    expect(() => decodeClassifierWeights(partial)).toThrow(/reference statistics are incomplete/);
     // A U-Net file, garbage, a missing tensor.
     const wrongFormat = encodeSafetensors(new Map([['a', { shape: [1], data: new Float32Array(1) }]]), { format: 'softdiff-unet/1' });
     expect(() => decodeClassifierWeights(wrongFormat, 'x.safetensors')).toThrow(/x\.safetensors is not classifier weights/);

@@ -8,7 +8,7 @@ import { expectClose } from '../helpers/expect-close.ts';
 import { randn, randu } from '../helpers/random.ts';
 import { ClassifierGraph, type ClassifierConfig } from '../../src/eval/classifier.ts';
 import type { ClassifierWeights } from '../../src/eval/classifier-weights.ts';
-import { Evaluator, dctSpectrum } from '../../src/eval/evaluator.ts';
+import { Evaluator, dctSpectrum, referenceStatistics } from '../../src/eval/evaluator.ts';
 import { FeatureExtractor } from '../../src/eval/features.ts';
 import { initialParameters, type Graph } from '../../src/nn/plan.ts';
 import { ValueError } from '../../src/gpu/errors.ts';
@@ -97,6 +97,21 @@ describe('evaluator against float64 references', () => {
     await expect(ev.score(images(3, 4))).rejects.toThrow(ValueError);
     await expect(ev.score(new Float32Array(per * 5 + 1))).rejects.toThrow(/whole number of 64-value images/);
     ev.destroy();
+  });
+
+  test('reference statistics stored with the weights give the same scores as the reference images', async () => {
+    const { gpu } = ctx;
+    const reference = images(50, 9);
+    const x = images(30, 10, 0.1);
+    const fx = await FeatureExtractor.create(gpu, weights, 32);
+    const stats = await referenceStatistics(gpu, fx, reference);
+    fx.destroy();
+    const fromImages = await Evaluator.create(gpu, { weights, reference });
+    const fromStats = await Evaluator.create(gpu, { weights: { ...weights, reference: stats } });
+    expect(await fromStats.score(x)).toEqual(await fromImages.score(x));
+    fromImages.destroy();
+    fromStats.destroy();
+    await expect(Evaluator.create(gpu, { weights })).rejects.toThrow(/hold no reference statistics/);
   });
 
   test('the same images give the same scores (deterministic end to end)', async () => {
