@@ -5,11 +5,13 @@
 //   --real           score `--count` real digits from the classifier's training split (the floor)
 //   --distort D      damage the --real or --images images first (blur:2, noise:0.1, speckle:0.05,
 //                    uniform): the calibration rows of docs/quality.md
+//   --reference R    compare with another data set or folder instead (emoji, <folder>...): the
+//                    classifier-free DCT distance only
 // Progress goes to stderr on a terminal (--progress lines for logs); the JSON line to stdout.
 import { readFile, stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
-import { loadImageFolder, loadMnist } from '../node/datasets.ts';
+import { loadDataset, loadImageFolder, loadMnist } from '../node/datasets.ts';
 import { decodeImage } from '../node/image-decode.ts';
 import { writeGridPng } from '../node/png.ts';
 import { Progress, type ProgressMode } from '../node/progress.ts';
@@ -23,7 +25,9 @@ import { corruptionFromJSON } from '../train/options.ts';
 import type { Evaluator } from '../eval/evaluator.ts';
 import { gridCells, gridLayout } from '../eval/grid-cells.ts';
 import { describeDistortion, distort, parseDistortion, type Distortion } from '../eval/distortions.ts';
-import { realImages } from '../eval/reference.ts';
+import { imagesAt, realImages } from '../eval/reference.ts';
+import { clip01, dctSpectrum } from '../eval/evaluator.ts';
+import { diagonalFrechetDistance } from '../eval/metrics.ts';
 import { sampleSet } from '../eval/sample-set.ts';
 import { EVAL_DEFAULTS, MAX_EVAL_IMAGES, mnistClassifier, mnistEvaluator, scoreFields } from './mnist-eval.ts';
 import { positiveInt, seedValue, type CliIo } from './args.ts';
@@ -43,6 +47,9 @@ interface EvalFlags {
   classifier?: string;
   grid?: string;
   distort?: Distortion;
+  prefixCounts?: number[];
+  reference: string;
+  size?: number;
   progress?: ProgressMode;
 }
 
@@ -60,7 +67,10 @@ export function evalCommand(io: CliIo): Command {
     .addOption(new Option('--weights <which>', 'EMA weights or the raw trained weights').choices(['ema', 'model']).default('ema'))
     .option('--langevin-steps <n>', 'annealed Langevin steps per noise level', positiveInt, 100)
     .option('--classifier <file>', 'classifier weights (default: the shipped assets/mnist-classifier.safetensors)')
+    .option('--reference <name|folder>', "compare with 'mnist' (the held-out digits: every metric) or another data set or folder (emoji, blobs, stripes, <folder>: the DCT distance only)", 'mnist')
+    .option('--size <px>', "image size with a non-MNIST --reference and --images (default 32; a checkpoint's own size otherwise)", positiveInt)
     .option('--distort <kind:amount>', 'damage the --real or --images images first: blur:<std px>, noise:<std>, speckle:<fraction>, uniform', parseDistortionFlag)
+    .option('--prefix-counts <n,...>', 'also score the first n images for each n (the same samples: how the scores depend on the count)', countList)
     .option('--grid <file>', 'also write the first 64 scored images as a grid PNG')
     .addOption(new Option('--progress <mode>', 'progress display (default: bar on a terminal, else off)').choices(['bar', 'lines', 'off']))
     .action(async (f: EvalFlags) => {
@@ -110,6 +120,8 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
   if (sources.length !== 1) throw new ValueError(`softdiff eval needs exactly one of --checkpoint, --images, --real (got ${sources.length ? sources.join(', ') : 'none'}).`, 'Example: softdiff eval --checkpoint runs/mnist/checkpoint.safetensors');
   if (f.count > MAX_EVAL_IMAGES) throw new ValueError(`--count ${f.count} is above the limit of ${MAX_EVAL_IMAGES} images.`);
   if (f.distort && f.checkpoint) throw new ValueError('--distort applies to --real or --images, not to --checkpoint samples.');
+  if (f.reference !== 'mnist') return runDctEval(f, io);
+  if (f.size !== undefined && f.size !== 32) throw new ValueError(`--size ${f.size}: MNIST scores are for 32x32 images.`, 'Drop --size, or pass a non-MNIST --reference.');
   const started = performance.now();
   // Everything read from files is checked before the GPU work starts.
   const weights = await mnistClassifier(f.classifier);
@@ -121,6 +133,9 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
       throw new ValueError(`${f.checkpoint} makes ${m.inChannels}x${m.imageSize}x${m.imageSize} images; the classifier takes ${cfg.inChannels}x${cfg.imageSize}x${cfg.imageSize}.`, 'softdiff eval scores MNIST models (1x32x32).');
   }
   let images = f.images ? await readImages(f.images, cfg.inChannels as 1 | 3, cfg.imageSize) : null;
+  const total = images ? images.length / (cfg.inChannels * cfg.imageSize * cfg.imageSize) : f.count;
+  const tooLarge = (f.prefixCounts ?? []).filter((n) => n >= total);
+  if (tooLarge.length) throw new ValueError(`--prefix-counts ${tooLarge.join(',')}: each must be below the ${total} images scored.`);
   const line: Record<string, unknown> = {};
   const gpu = await createNodeGpu();
   let evaluator: Evaluator | null = null;
@@ -165,11 +180,16 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
     }
     const t1 = performance.now();
     const scores = await evaluator.score(images);
+    const prefixes: Record<string, unknown> = {};
+    for (const n of f.prefixCounts ?? []) {
+      prefixes[n] = scoreFields(await evaluator.score(images.subarray(0, n * evaluator.imageElements)));
+    }
     const scoreSeconds = (performance.now() - t1) / 1000;
     io.out(
       `${JSON.stringify({
         ...line,
         ...scoreFields(scores),
+        ...(f.prefixCounts?.length ? { prefixes } : {}),
         reference: `mnist held-out (${evaluator.referenceCount})`,
         classifier: weights.path,
         seconds: { ...(sampleSeconds !== undefined ? { sample: Math.round(sampleSeconds) } : {}), score: Math.round(scoreSeconds * 10) / 10, total: Math.round((performance.now() - started) / 1000) },
@@ -182,6 +202,56 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
     gpu.destroy();
     releaseNodeGpu();
   }
+}
+
+/**
+ * A non-MNIST reference: only the classifier-free DCT distance, between the images (a folder, a grid
+ * or a checkpoint's samples) and every image of the reference data set or folder.
+ */
+async function runDctEval(f: EvalFlags, io: CliIo): Promise<void> {
+  if (f.real) throw new ValueError('--real scores MNIST digits; it takes no other --reference.');
+  if (f.prefixCounts?.length) throw new ValueError('--prefix-counts applies to MNIST scores.');
+  const started = performance.now();
+  const ckpt = f.checkpoint ? decodeCheckpointFile(await readBytes(f.checkpoint, '--checkpoint'), f.checkpoint) : null;
+  const model = ckpt?.fields.options.model;
+  if (model && f.size !== undefined && f.size !== model.imageSize) throw new ValueError(`--size ${f.size}: ${f.checkpoint} makes ${model.imageSize}x${model.imageSize} images.`);
+  const size = model?.imageSize ?? f.size ?? 32;
+  const warnings: string[] = [];
+  const ref = await loadDataset(f.reference, { size, channels: model ? (model.inChannels as 1 | 3) : undefined, onWarning: (m) => warnings.push(m) });
+  for (const w of warnings) io.err(`warning: ${w}\n`);
+  if (ref.length > MAX_EVAL_IMAGES) throw new ValueError(`--reference ${f.reference} holds ${ref.length} images, above the limit of ${MAX_EVAL_IMAGES}.`);
+  if (model && model.inChannels !== ref.channels) throw new ValueError(`${f.checkpoint} makes ${model.inChannels}-channel images; --reference ${f.reference} has ${ref.channels}.`);
+  const per = ref.channels * size * size;
+  const refImages = imagesAt(ref, Array.from({ length: ref.length }, (_, i) => i));
+  let images = f.images ? await readImages(f.images, ref.channels as 1 | 3, size) : null;
+  const line: Record<string, unknown> = {};
+  const gpu = await createNodeGpu();
+  try {
+    if (ckpt) {
+      const s = await sampleCheckpoint(gpu, ckpt, { sampler: f.sampler ? samplerKind(f.sampler) : undefined, steps: f.steps, count: f.count, seed: f.seed, batch: f.batch, weights: f.weights, langevinSteps: f.langevinSteps });
+      images = s.images;
+      Object.assign(line, { checkpoint: f.checkpoint, step: ckpt.fields.step, weights: f.weights, sampler: s.sampler, steps: f.steps, seed: f.seed, batch: Math.min(f.batch, f.count), nfe: s.nfe });
+    } else line.images = f.images;
+    if (f.distort) {
+      images = distort(images!, size, f.distort, f.seed);
+      line.distort = describeDistortion(f.distort);
+    }
+    const count = images!.length / per;
+    if (count < 2) throw new ValueError(`The DCT distance needs at least 2 images, got ${count}.`);
+    if (f.grid) await writeGridPng(f.grid, images!.subarray(0, Math.min(64, count) * per), [Math.min(64, count), ref.channels, size, size]);
+    const a = await dctSpectrum(gpu, clip01(images!), ref.channels, size, 250);
+    const b = await dctSpectrum(gpu, refImages, ref.channels, size, 250);
+    io.out(`${JSON.stringify({ ...line, count, dctFd: Number(diagonalFrechetDistance(a, b).toPrecision(5)), reference: `${ref.name} (${ref.length})`, seconds: { total: Math.round((performance.now() - started) / 1000) }, adapter: gpu.adapter.key })}\n`);
+  } finally {
+    await gpu.done().catch(() => {});
+    gpu.destroy();
+    releaseNodeGpu();
+  }
+}
+
+function countList(value: string): number[] {
+  const list = value.split(',').map((v) => positiveInt(v.trim()));
+  return [...new Set(list)].sort((a, b) => a - b);
 }
 
 function parseDistortionFlag(value: string): Distortion {

@@ -4,7 +4,8 @@
 // training log. A classifier with initial (untrained) weights keeps the file independent of the
 // shipped asset, whose own check is the last test.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { encodePng } from '../../src/node/png.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.ts';
@@ -85,6 +86,12 @@ describe('softdiff eval', () => {
     const { images: _i, ...fromGrid } = scores(g.out);
     const { real: _r, seed: _s, ...direct } = s;
     expect(fromGrid).toEqual(direct);
+    // --prefix-counts: the first n of the same images, scored on the way.
+    const p = await cli('eval', '--real', '--count', '60', '--seed', '3', '--prefix-counts', '40', '--classifier', classifier);
+    const { seed: _p, real: _q, ...prefix40 } = (scores(p.out).prefixes as Record<string, Record<string, unknown>>)['40']!;
+    expect(prefix40).toEqual(Object.fromEntries(Object.entries(direct).filter(([k]) => !['reference', 'classifier', 'adapter'].includes(k))));
+    const bad = await cli('eval', '--real', '--count', '60', '--prefix-counts', '60', '--classifier', classifier);
+    expect(bad.err).toMatch(/--prefix-counts 60: each must be below the 60 images scored/);
     const d = await cli('eval', '--real', '--count', '40', '--seed', '3', '--distort', 'blur:2', '--classifier', classifier);
     expect(scores(d.out).distort).toBe('blur:2');
     expect(scores(d.out).fd).toBeGreaterThan(s.fd as number);
@@ -109,6 +116,20 @@ describe('softdiff eval', () => {
     const distorted = await cli('eval', '--checkpoint', ckpt, '--distort', 'blur:1', '--classifier', classifier);
     expect(distorted.code).toBe(1);
     expect(distorted.err).toMatch(/--distort applies to --real or --images/);
+  });
+
+  test('another reference (a data set or folder): the DCT distance only, lower for like images', async () => {
+    const folder = join(dir, 'blob-like');
+    mkdirSync(folder);
+    for (let i = 0; i < 6; i++) writeFileSync(join(folder, `b${i}.png`), encodePng({ width: 8, height: 8, channels: 3, data: new Uint8Array(8 * 8 * 3).map((_, k) => (k * (i + 5) * 37) % 256) }));
+    const r = await cli('eval', '--images', folder, '--reference', 'blobs', '--size', '8');
+    expect(r.code, r.err).toBe(0);
+    const s = JSON.parse(r.out) as { count: number; dctFd: number; reference: string; fd?: number };
+    expect(s).toMatchObject({ count: 6, reference: 'blobs (1024)' });
+    expect(s.fd).toBeUndefined();
+    const blurred = await cli('eval', '--images', folder, '--reference', 'blobs', '--size', '8', '--distort', 'blur:1');
+    expect(JSON.parse(blurred.out).dctFd).not.toBe(s.dctFd);
+    expect((await cli('eval', '--real', '--reference', 'blobs')).err).toMatch(/--real scores MNIST digits/);
   });
 
   test('--eval-every on a data set other than MNIST is refused before training', async () => {

@@ -108,7 +108,12 @@ describe('evaluator against float64 references', () => {
     fx.destroy();
     const fromImages = await Evaluator.create(gpu, { weights, reference });
     const fromStats = await Evaluator.create(gpu, { weights: { ...weights, reference: stats } });
-    expect(await fromStats.score(x)).toEqual(await fromImages.score(x));
+    const a = await fromStats.score(x);
+    const b = await fromImages.score(x);
+    // The DCT moments of the reference were merged over batches of 32 here and of 250 there (float32
+    // batch moments): equal to rounding.
+    expect(a.dctFd).toBeCloseTo(b.dctFd, 5);
+    expect({ ...a, dctFd: 0 }).toEqual({ ...b, dctFd: 0 });
     fromImages.destroy();
     fromStats.destroy();
     await expect(Evaluator.create(gpu, { weights })).rejects.toThrow(/hold no reference statistics/);
