@@ -38,7 +38,8 @@ beforeAll(async () => {
   for (const d of ROWS) scores.set(d ? describeDistortion(d) : 'real', await evaluator.score(d ? distort(real, 32, d, 1) : real));
   // The table behind docs/quality.md's calibration section (the CLI gives the same rows at any count).
   for (const [name, s] of scores) console.log(JSON.stringify({ row: name, count: COUNT, fd: +s.fd.toFixed(2), precision: s.precision, recall: s.recall, classEntropy: +s.classEntropy.toFixed(3), confidence: +s.confidence.toFixed(3), dctFd: +s.dctFd.toFixed(3) }));
-});
+  // Tens of seconds on an idle lavapipe; the limit only guards against a hang on a loaded machine.
+}, 900_000);
 afterAll(() => evaluator?.destroy());
 
 const fd = (row: string) => scores.get(row)!.fd;
