@@ -3,10 +3,10 @@
 // Options: --n (batch, 8), --c (channels, 64), --sizes (feature-map sides, "16,8"), --heads (1),
 // --params (optimizer elements, 699811), --reps (runs per submit, 3).
 import { ATTENTION_VARIANTS, attentionBackward, attentionForward } from '../src/kernels/attention.ts';
-import { projectionBackward, projectionForward } from '../src/kernels/projection.ts';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, type Conv2dShape } from '../src/kernels/conv2d.ts';
 import { AdamW } from '../src/kernels/adamw.ts';
 import { timeDispatches } from '../src/gpu/autotune.ts';
-import { FlatLayout } from '../src/gpu/pool.ts';
+import { FlatLayout } from '../src/gpu/flat-layout.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
 import type { Bench } from './types.ts';
 
@@ -47,26 +47,34 @@ export const bench: Bench = {
       const fwd = await attentionForward(gpu, qkv, qkv, qkv, o, lse, s);
       const bwd = await attentionBackward(gpu, qkv, qkv, qkv, o, lse, dO, dqkv, dqkv, dqkv, s);
 
-      const wqkv = gpu.tensor([3 * c, c]);
+      // The block's 1x1 projections are 1x1 convolutions (as in src/nn/attention-block.ts).
+      const wqkv = gpu.tensor([3 * c, c, 1, 1]);
       const bqkv = gpu.tensor([3 * c]);
-      const wout = gpu.tensor([c, c]);
+      const wout = gpu.tensor([c, c, 1, 1]);
       const bout = gpu.tensor([c]);
-      const y = gpu.tensor([n, c, L]);
-      const dx = gpu.tensor([n, c, L]);
-      const dwq = gpu.tensor([3 * c, c]);
+      const y = gpu.tensor([n, c, side, side]);
+      const dx = gpu.tensor([n, c, side, side]);
+      const dwq = gpu.tensor([3 * c, c, 1, 1]);
       const dbq = gpu.tensor([3 * c]);
-      const dwo = gpu.tensor([c, c]);
+      const dwo = gpu.tensor([c, c, 1, 1]);
       const dbo = gpu.tensor([c]);
-      const pq = { n, cin: c, cout: 3 * c, L };
-      const po = { n, cin: c, cout: c, L };
-      const blockFwd = [...(await projectionForward(gpu, x, wqkv, bqkv, qkv, pq)), ...fwd, ...(await projectionForward(gpu, o, wout, bout, y, po))];
-      const blockBwd = [...(await projectionBackward(gpu, o, wout, y, dO, dwo, dbo, po)), ...bwd, ...(await projectionBackward(gpu, x, wqkv, dqkv, dx, dwq, dbq, pq))];
+      const pq: Conv2dShape = { n, cin: c, h: side, w: side, cout: 3 * c, k: 1, stride: 1, pad: 0 };
+      const po: Conv2dShape = { ...pq, cout: c };
+      const img = (t: typeof x, ch: number) => t.reshape([n, ch, side, side]);
+      const blockFwd = [...(await conv2dForward(gpu, img(x, c), wqkv, bqkv, img(qkv, 3 * c), pq)), ...fwd, ...(await conv2dForward(gpu, img(o, c), wout, bout, y, po))];
+      const blockBwd = [
+        ...(await conv2dBackwardWeight(gpu, img(o, c), y, dwo, dbo, po)),
+        ...(await conv2dBackwardInput(gpu, y, wout, img(dO, c), po)),
+        ...bwd,
+        ...(await conv2dBackwardWeight(gpu, img(x, c), img(dqkv, 3 * c), dwq, dbq, pq)),
+        ...(await conv2dBackwardInput(gpu, img(dqkv, 3 * c), wqkv, dx, pq)),
+      ];
       const proj = 2 * n * L * c * c * 4; // QKV (3c x c) and output (c x c) products
       ms = await time(blockFwd);
       emit({ bench: 'attention', shape, variant: 'block forward (qkv + attention + out projection)', ms, gflops: (2 * mm + proj) / ms / 1e6 });
       ms = await time(blockBwd);
       emit({ bench: 'attention', shape, variant: 'block backward', ms, gflops: (7 * mm + 2 * proj) / ms / 1e6 });
-      for (const t of [qkv, dqkv, x, o, dO, lse, wqkv, bqkv, wout, bout, y, dx, dwq, dbq, dwo, dbo]) gpu.pool.release(t);
+      for (const t of [qkv, dqkv, x, o, dO, lse, wqkv, bqkv, wout, bout, y, dx, dwq, dbq, dwo, dbo]) gpu.release(t);
     }
 
     const count = Number(opts.params ?? 699_811);
@@ -84,6 +92,6 @@ export const bench: Bench = {
     emit({ bench: 'attention', shape: { params: count }, variant: 'adamw gradient-norm pass', ms: normMs, bytes: count * 4, gbps: (count * 4) / normMs / 1e6 });
     const updMs = await time([update!]);
     emit({ bench: 'attention', shape: { params: count }, variant: 'adamw update + ema', ms: updMs, bytes: count * 36, gbps: (count * 36) / updMs / 1e6 });
-    for (const t of [params, grads, opt.m, opt.v, opt.ema]) gpu.pool.release(t);
+    for (const t of [params, grads, opt.m, opt.v, opt.ema]) gpu.release(t);
   },
 };

@@ -149,6 +149,19 @@ async function handle(m: ToWorker): Promise<void> {
         post({ type: 'status', text: running ? 'training' : 'scored' });
       });
     }
+    case 'release':
+      await stopTraining();
+      session?.destroy();
+      session = null;
+      settings = null;
+      post({ type: 'status', text: 'released the model' });
+      return;
+    case 'census': {
+      const g = await device();
+      await g.done();
+      post({ type: 'census', ...g.census.snapshot(), session: !!session });
+      return;
+    }
     case 'load': {
       await stopTraining();
       const g = await device();

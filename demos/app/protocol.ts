@@ -43,7 +43,11 @@ export type ToWorker =
   /** Checkpoint bytes from a file: switches to sampling-only mode. */
   | { type: 'load'; name: string; bytes: ArrayBuffer }
   /** Quality scores of `count` samples of the current (EMA) weights (MNIST models). */
-  | { type: 'score'; count: number };
+  | { type: 'score'; count: number }
+  /** Stop and destroy the session: every GPU buffer it held is released (the device stays). */
+  | { type: 'release' }
+  /** Report the device's live GPU buffers (gpu.census): the tests check that rebuilding leaks none. */
+  | { type: 'census' };
 
 /** Quality scores as the page shows them (docs/quality.md). */
 export interface DemoScores {
@@ -86,4 +90,5 @@ export type FromWorker =
   | { type: 'samples'; step: number; seed: number; grid: Picture; frames: { t: number; picture: Picture }[] }
   | { type: 'checkpoint'; step: number; name: string; bytes: ArrayBuffer }
   | { type: 'scores'; scores: DemoScores }
+  | { type: 'census'; buffers: number; bytes: number; session: boolean }
   | { type: 'error'; message: string; hint: string };

@@ -24,9 +24,10 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { Kernel, Params, grid1d, type Dispatch } from '../gpu/kernel.ts';
 import { NonFiniteError, ShaderError, ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { shaderSource } from '../gpu/shaders.ts';
-import { HostRng } from '../data/host-rng.ts';
-import { LEVEL_STRIDE, type Corruption } from './types.ts';
+import { shaderIncludes, shaderSource } from '../gpu/shaders.ts';
+import { HostRng } from '../base/host-rng.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Corruption } from './types.ts';
 import { Schedule } from './schedule.ts';
 import { imageDims, overlaps } from './dct.ts';
 
@@ -117,6 +118,7 @@ export class UserCorruption implements Corruption {
         `Corruption ${this.name}: WGSL failed to compile:\n` +
           errors.map((m) => `  ${m.lineNum > this.userLine ? `user line ${m.lineNum - this.userLine}` : `prelude line ${m.lineNum}`}:${m.linePos} ${m.message}`).join('\n'),
       );
+    gpu.usage.compiledModule('user_corruption', shaderIncludes('user_corruption'));
     return (this.module = module);
   }
 
@@ -140,7 +142,8 @@ export class UserCorruption implements Corruption {
     } catch (e) {
       throw new ShaderError(`Corruption ${this.name}: pipeline ${entry} failed to build: ${(e as Error).message}`);
     }
-    const k = new Kernel({ shader: `user:${this.name}`, entry, bindings }, pipeline, layout, gpu.device);
+    const k = new Kernel({ shader: 'user_corruption', entry, bindings }, pipeline, layout, gpu.device);
+    gpu.usage.compiledKernel(k.id);
     this.kernels.set(key, k);
     return k;
   }
@@ -165,13 +168,14 @@ export class UserCorruption implements Corruption {
     const ys = Float32Array.from({ length: n }, () => rng.normal());
     const lv = new Float32Array(ts.length * LEVEL_STRIDE);
     ts.forEach((t, b) => lv.set([t, this.level(t), 0, 0], b * LEVEL_STRIDE));
-    const x = gpu.upload(xs, dims, `${this.name}:check-x`);
-    const y = gpu.upload(ys, dims, `${this.name}:check-y`);
-    const levels = gpu.upload(lv, [ts.length, LEVEL_STRIDE], `${this.name}:check-levels`);
-    const cx = gpu.tensor(dims, `${this.name}:check-cx`);
-    const cty = gpu.tensor(dims, `${this.name}:check-cty`);
+    const scope = gpu.scope(`${this.name}:adjoint-check`);
     try {
-      gpu.recorder(`${this.name}:adjoint-check`).run(await this.apply(gpu, x, cx, levels)).run(await this.adjoint(gpu, y, cty, levels)).submit();
+      const x = scope.upload(xs, dims, `${this.name}:check-x`);
+      const y = scope.upload(ys, dims, `${this.name}:check-y`);
+      const levels = scope.upload(lv, [ts.length, LEVEL_STRIDE], `${this.name}:check-levels`);
+      const cx = scope.tensor(dims, `${this.name}:check-cx`);
+      const cty = scope.tensor(dims, `${this.name}:check-cty`);
+      scope.recorder(`${this.name}:adjoint-check`).run(await this.apply(scope, x, cx, levels)).run(await this.adjoint(scope, y, cty, levels)).submit();
       const [a, b] = [await gpu.read(cx), await gpu.read(cty)];
       const per = n / ts.length;
       let worst = 0;
@@ -197,7 +201,7 @@ export class UserCorruption implements Corruption {
       if (worst > tolerance) throw new AdjointMismatchError(this.name, worst, worstLevel, tolerance);
       return worst;
     } finally {
-      for (const t of [x, y, levels, cx, cty]) gpu.pool.release(t);
+      scope.destroy();
     }
   }
 }

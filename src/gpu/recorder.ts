@@ -19,8 +19,12 @@ export class Recorder {
 
   constructor(
     private readonly device: GPUDevice,
+    /** Makes the timestamp buffers (the Gpu passes its census, so they are counted). */
+    private readonly createBuffer: (desc: GPUBufferDescriptor) => GPUBuffer,
     readonly label = 'step',
     timestamps = false,
+    /** Told the kernel id of every dispatch recorded (the device's KernelUsage). */
+    private readonly onDispatch: (kernel: string) => void = () => {},
   ) {
     this.encoder = device.createCommandEncoder({ label });
     if (timestamps) this.query = device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMED_PASSES, label: `${label}:timestamps` });
@@ -47,6 +51,7 @@ export class Recorder {
     p.setPipeline(d.pipeline);
     p.setBindGroup(0, d.bindGroup);
     p.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    this.onDispatch(d.kernel);
     this.dispatches++;
     return this;
   }
@@ -75,13 +80,13 @@ export class Recorder {
     return this;
   }
 
-  /** Finish and submit. A Recorder is used once. */
+  /** Finish and submit. A Recorder is used once. With timestamps, gpuTimeMs() must be awaited: it releases the query buffers. */
   submit(): void {
     if (this.submitted) throw new Error(`Recorder ${this.label} was already submitted`);
     this.endPass();
     if (this.query) {
       const n = 2 * Math.min(this.passes, MAX_TIMED_PASSES);
-      this.resolved = this.device.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+      this.resolved = this.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
       if (n) this.encoder.resolveQuerySet(this.query, 0, n, this.resolved, 0);
     }
     this.device.queue.submit([this.encoder.finish()]);
@@ -92,7 +97,7 @@ export class Recorder {
   async gpuTimeMs(): Promise<number | null> {
     if (!this.query || !this.resolved) return null;
     const n = 2 * Math.min(this.passes, MAX_TIMED_PASSES);
-    const staging = this.device.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    const staging = this.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(this.resolved, 0, staging, 0, Math.max(16, n * 8));
     this.device.queue.submit([enc.finish()]);

@@ -4,21 +4,21 @@
 //
 // Layout (no transposes): q, k, v, o are channel-major [n, c, L] exactly as a 1x1 convolution writes
 // them; head h owns channels h*d .. h*d+d-1 with d = c / heads. q, k, v may be three [n, c, L] tensors,
-// or ONE packed [n, 3c, L] tensor passed three times (what projectionForward with a [3c, c] weight
+// or ONE packed [n, 3c, L] tensor passed three times (what a 1x1 convolution with a [3c, c] weight
 // writes: channels [0, c) are q, [c, 2c) k, [2c, 3c) v). The gradients dq, dk, dv mirror that: three
-// tensors, or the same packed [n, 3c, L] tensor three times (what projectionBackward reads).
+// tensors, or the same packed [n, 3c, L] tensor three times (what the 1x1 convolution backward reads).
 // lse is [n, heads, L].
 // Variants (AttentionOptions.variant; every test runs both): 'rows' (shaders/attention.wgsl, GPUs) and
 // 'lanes' (shaders/attention_lanes.wgsl, CPU adapters).
 //
 // The full block (GroupNorm -> QKV projection -> attention -> output projection -> residual add) is
-// assembled by the U-Net from src/kernels/groupnorm.ts, src/kernels/projection.ts, this file and an
+// assembled by the U-Net from src/kernels/groupnorm.ts, 1x1 convolutions, this file and an
 // elementwise add.
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type BindingKind, type Dispatch } from '../gpu/kernel.ts';
 import { LimitError, ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { pickVariant } from '../gpu/autotune.ts';
+import { pickVariant, type Operands } from '../gpu/autotune.ts';
 
 export interface AttentionShape {
   n: number;
@@ -37,7 +37,7 @@ export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export interface AttentionOptions {
   /**
    * 'rows': a workgroup per query (key) row, scores in workgroup memory, tree reductions (GPUs; needs
-   * (2d + 2L + 64) * 4 bytes of workgroup memory). 'lanes': an invocation per row, online softmax, no
+   * (2d + 2L + 128) * 4 bytes of workgroup memory). 'lanes': an invocation per row, online softmax, no
    * barriers (CPU adapters; head width d <= 256). Default: the faster on this adapter (timed once).
    */
   variant?: AttentionVariant;
@@ -105,24 +105,33 @@ function params(gpu: Gpu, r: Resolved, label: string): GPUBuffer {
   );
 }
 
+/** Workgroup memory of 'rows': two head vectors, two score rows, the reduction's pairs (workgroup_reduce.wgsl). */
+const rowsWorkgroupBytes = (r: Resolved) => (2 * r.d + 2 * r.L + 2 * WG) * 4;
+
 /** The variants that can run this shape (rows: workgroup memory; lanes: head width). */
 function usable(gpu: Gpu, r: Resolved): AttentionVariant[] {
   const out: AttentionVariant[] = [];
-  // Workgroup memory of 'rows': two head vectors, two score rows, the reduction scratch.
-  if ((2 * r.d + 2 * r.L + WG) * 4 <= gpu.limits.maxComputeWorkgroupStorageSize) out.push('rows');
+  if (rowsWorkgroupBytes(r) <= gpu.limits.maxComputeWorkgroupStorageSize) out.push('rows');
   if (r.d <= LANES_MAX_D) out.push('lanes');
   return out;
 }
 
-async function choose(gpu: Gpu, r: Resolved, what: string, variant: AttentionVariant | undefined, build: (v: AttentionVariant) => Promise<Dispatch[]>): Promise<Dispatch[]> {
+async function choose<T extends Operands>(
+  gpu: Gpu,
+  r: Resolved,
+  what: string,
+  variant: AttentionVariant | undefined,
+  operands: T,
+  build: (g: Gpu, v: AttentionVariant, t: T) => Promise<Dispatch[]>,
+): Promise<Dispatch[]> {
   const ok = usable(gpu, r);
   if (variant !== undefined && !ATTENTION_VARIANTS.includes(variant)) throw new ValueError(`Unknown attention variant ${variant}; known: ${ATTENTION_VARIANTS.join(', ')}`);
   if (variant === 'rows' && !ok.includes('rows'))
-    throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', (2 * r.d + 2 * r.L + WG) * 4, gpu.limits.maxComputeWorkgroupStorageSize, "the attention resolution, or use variant 'lanes'");
+    throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', rowsWorkgroupBytes(r), gpu.limits.maxComputeWorkgroupStorageSize, "the attention resolution, or use variant 'lanes'");
   if (variant === 'lanes' && !ok.includes('lanes')) throw new ValueError(`attention variant 'lanes' needs a head width <= ${LANES_MAX_D}, got ${r.d}`, 'Use more heads.');
-  if (!ok.length) throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', (2 * r.d + 2 * r.L + WG) * 4, gpu.limits.maxComputeWorkgroupStorageSize, 'the attention resolution or the channels per head (more heads)');
+  if (!ok.length) throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', rowsWorkgroupBytes(r), gpu.limits.maxComputeWorkgroupStorageSize, 'the attention resolution or the channels per head (more heads)');
   const key = `attention-${what}:${r.n}x${r.c}x${r.L}/${r.heads}${r.packed ? 'p' : ''}`;
-  const choice = await pickVariant(gpu, key, ok.map((name) => ({ name, build: () => build(name) })), variant);
+  const choice = await pickVariant(gpu, key, ok.map((name) => ({ name, build: (g: Gpu, t: T) => build(g, name, t) })), operands, variant);
   return choice.dispatches;
 }
 
@@ -155,10 +164,9 @@ export async function attentionForward(
   const r = resolve(gpu, s, q, k, v, 'attention forward');
   if (!sameShape(o.shape, [r.n, r.c, r.L])) throw new ShapeError('attention output o', [r.n, r.c, r.L], o.shape);
   if (lse.size !== r.n * r.heads * r.L) throw new ShapeError('attention lse', [r.n, r.heads, r.L], lse.shape);
-  const u = params(gpu, r, 'attention:forward');
-  return choose(gpu, r, 'forward', opts.variant, async (variant) => {
-    const kf = await kernel(gpu, r, variant, 'attn_forward', { FORWARD: true }, ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
-    return [kf.bind([u, r.q.t, r.k.t, r.v.t, o, lse], rowGroups(r, variant), `attention forward (${variant})`)];
+  return choose(gpu, r, 'forward', opts.variant, { q: r.q.t, k: r.k.t, v: r.v.t, o, lse }, async (g, variant, t) => {
+    const kf = await kernel(g, r, variant, 'attn_forward', { FORWARD: true }, ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
+    return [kf.bind([params(g, r, 'attention:forward'), t.q, t.k, t.v, t.o, t.lse], rowGroups(r, variant), `attention forward (${variant})`)];
   });
 }
 
@@ -188,22 +196,23 @@ export async function attentionBackward(
   if (!sameShape(o.shape, oShape)) throw new ShapeError('attention output o', oShape, o.shape);
   if (!sameShape(dO.shape, oShape)) throw new ShapeError('attention output gradient dO', oShape, dO.shape);
   if (lse.size !== r.n * r.heads * r.L) throw new ShapeError('attention lse', [r.n, r.heads, r.L], lse.shape);
-  const delta = gpu.pool.tensor([r.n, r.heads, r.L], 'attention:delta');
-  const u = params(gpu, r, 'attention:backward');
-  const kDelta = await kernel(gpu, r, 'rows', 'attn_delta', { DELTA: true }, ['uniform', 'read', 'read', 'rw']);
-  const deltaPass = kDelta.bind([u, o, dO, delta], grid1d(r.n * r.heads * r.L, WG), 'attention delta');
-  const reads = [u, r.q.t, r.k.t, r.v.t, dO, lse, delta];
   const R = 'read' as const;
-  return choose(gpu, r, 'backward', opts.variant, async (variant) => {
+  const operands = { q: r.q.t, k: r.k.t, v: r.v.t, o, lse, dO, dq, dk, dv };
+  return choose(gpu, r, 'backward', opts.variant, operands, async (g, variant, t) => {
+    const delta = g.tensor([r.n, r.heads, r.L], 'attention:delta');
+    const u = params(g, r, 'attention:backward');
+    const kDelta = await kernel(g, r, 'rows', 'attn_delta', { DELTA: true }, ['uniform', 'read', 'read', 'rw']);
+    const deltaPass = kDelta.bind([u, t.o, t.dO, delta], grid1d(r.n * r.heads * r.L, WG), 'attention delta');
+    const reads = [u, t.q, t.k, t.v, t.dO, t.lse, delta];
     const groups = rowGroups(r, variant);
-    const kDq = await kernel(gpu, r, variant, 'attn_dq', { BACKWARD: true, DQ: true }, ['uniform', R, R, R, R, R, R, 'rw']);
-    const ds = [deltaPass, kDq.bind([...reads, dq], groups, `attention dq (${variant})`)];
+    const kDq = await kernel(g, r, variant, 'attn_dq', { BACKWARD: true, DQ: true }, ['uniform', R, R, R, R, R, R, 'rw']);
+    const ds = [deltaPass, kDq.bind([...reads, t.dq], groups, `attention dq (${variant})`)];
     if (r.packed) {
-      const kKv = await kernel(gpu, r, variant, 'attn_dkv', { BACKWARD: true, KV_SHARED: true }, ['uniform', R, R, R, R, R, R, 'rw']);
-      ds.push(kKv.bind([...reads, dk], groups, `attention dk dv (${variant})`));
+      const kKv = await kernel(g, r, variant, 'attn_dkv', { BACKWARD: true, KV_SHARED: true }, ['uniform', R, R, R, R, R, R, 'rw']);
+      ds.push(kKv.bind([...reads, t.dk], groups, `attention dk dv (${variant})`));
     } else {
-      const kKv = await kernel(gpu, r, variant, 'attn_dkv', { BACKWARD: true }, ['uniform', R, R, R, R, R, R, 'rw', 'rw']);
-      ds.push(kKv.bind([...reads, dk, dv], groups, `attention dk dv (${variant})`));
+      const kKv = await kernel(g, r, variant, 'attn_dkv', { BACKWARD: true }, ['uniform', R, R, R, R, R, R, 'rw', 'rw']);
+      ds.push(kKv.bind([...reads, t.dk, t.dv], groups, `attention dk dv (${variant})`));
     }
     return ds;
   });

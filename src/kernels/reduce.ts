@@ -32,7 +32,8 @@ export interface ReducePlan {
 
 /**
  * Dispatches writing op(x) into out[0]: sum x_i, (1/n) sum x_i, or sum x_i^2. Partial sums go through
- * two scratch tensors from gpu.pool (ping-pong: a pass may not read and write one buffer).
+ * two scratch tensors allocated in `gpu` (its scope owns them; ping-pong: a pass may not read and write
+ * one buffer).
  */
 export async function reduce(gpu: Gpu, op: ReduceOp, x: Tensor, out: Tensor, opts: ReduceOptions = {}): Promise<Dispatch[]> {
   return (await planReduce(gpu, op, x, out, opts)).dispatches;
@@ -65,7 +66,7 @@ export async function planReduce(gpu: Gpu, op: ReduceOp, x: Tensor, out: Tensor,
     if (last) dst = out;
     else {
       // Pass p writes scratch[p % 2]; the first pass's is the largest, so later passes fit in it.
-      if (scratch.length < 2) scratch.push(gpu.pool.tensor([groups], `reduce:${op}:partials${scratch.length}`));
+      if (scratch.length < 2) scratch.push(gpu.tensor([groups], `reduce:${op}:partials${scratch.length}`));
       dst = scratch[pass % 2]!.view(0, [groups]);
     }
     const k = await gpu.kernel({ shader: 'reduce', entry: 'reduce_partial', bindings: ['uniform', 'read', 'rw'], flags: { SQUARE: square, VEC4: vec4 }, constants: { WG: wg, ITEMS: items } });
