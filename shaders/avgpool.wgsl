@@ -4,9 +4,11 @@
 //   avgpool_backward  dx[r * hw + j] = dy[r] / hw  (ACCUMULATE: added to dx instead)
 //                     one invocation per element of dx.
 // Bindings: forward 0 params, 1 x, 2 y (rw); backward 0 params, 1 dy, 2 dx (rw).
-// Params {rows, hw}. Index = gid.x + gid.y * nwg.x * WG (grid1d folding).
+// Params {rows, hw}. One-dimensional grids (grid1d, flat_index).
 
 override WG: u32 = 64;
+
+#include grid
 
 struct Params { rows: u32, hw: u32 }
 
@@ -16,7 +18,7 @@ struct Params { rows: u32, hw: u32 }
 
 @compute @workgroup_size(WG)
 fn avgpool_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = flat_index(gid, nwg);
   if (r >= p.rows) { return; }
   let base = r * p.hw;
   var acc = 0.0;
@@ -26,7 +28,7 @@ fn avgpool_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 
 @compute @workgroup_size(WG)
 fn avgpool_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= p.rows * p.hw) { return; }
   let g = src[i / p.hw] / f32(p.hw);
 #if ACCUMULATE

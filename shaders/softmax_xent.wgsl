@@ -10,11 +10,13 @@
 //                  rows[n] = (loss_n, correct_n).
 //   xent_mean      one workgroup: out[0] = mean_n loss_n, out[1] = mean_n correct_n (accuracy), each a
 //                  per-lane serial sum then a workgroup tree. Bindings: 0 params, 1 rows (read), 2 out (rw).
-// One invocation per row for the row entries (K is small: 10 classes), grid1d-folded:
-// row = gid.x + gid.y * nwg.x * WG.
+// One invocation per row for the row entries (K is small: 10 classes), grid1d-folded (flat_index).
 // Params {n, k}.
 
 override WG: u32 = 64;
+
+#include grid
+#include workgroup_reduce
 
 struct Params { n: u32, k: u32 }
 
@@ -28,8 +30,6 @@ struct Params { n: u32, k: u32 }
 @group(0) @binding(1) var<storage, read> rows_in: array<vec2f>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
-var<workgroup> red: array<vec2f, WG>;
-
 // m_n and log s_n of row n (stable: every exponent is <= 0).
 fn row_max_logsum(base: u32) -> vec2f {
   var m = z[base];
@@ -41,7 +41,7 @@ fn row_max_logsum(base: u32) -> vec2f {
 
 @compute @workgroup_size(WG)
 fn softmax_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n = gid.x + gid.y * nwg.x * WG;
+  let n = flat_index(gid, nwg);
   if (n >= p.n) { return; }
   let base = n * p.k;
   let ml = row_max_logsum(base);
@@ -50,7 +50,7 @@ fn softmax_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 
 @compute @workgroup_size(WG)
 fn xent_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let n = gid.x + gid.y * nwg.x * WG;
+  let n = flat_index(gid, nwg);
   if (n >= p.n) { return; }
   let base = n * p.k;
   let label = labels[n];
@@ -70,14 +70,9 @@ fn xent_rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 fn xent_mean(@builtin(local_invocation_index) lane: u32) {
   var acc = vec2f(0.0);
   for (var n = lane; n < p.n; n += WG) { acc += rows_in[n]; }
-  red[lane] = acc;
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (lane < s) { red[lane] += red[lane + s]; }
-  }
-  workgroupBarrier();
+  let total = workgroup_reduce(lane, acc, REDUCE_SUM);
   if (lane == 0u) {
-    out[0] = red[0].x / f32(p.n);
-    out[1] = red[0].y / f32(p.n);
+    out[0] = total.x / f32(p.n);
+    out[1] = total.y / f32(p.n);
   }
 }

@@ -13,7 +13,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import { Tensor } from '../gpu/tensor.ts';
-import type { FlatLayout } from '../gpu/pool.ts';
+import type { FlatLayout } from '../gpu/flat-layout.ts';
 import { softmaxRows } from '../kernels/softmax-xent.ts';
 import { Conv2d } from '../nn/conv2d.ts';
 import { GroupNorm } from '../nn/groupnorm.ts';
@@ -127,9 +127,9 @@ export class Classifier {
   forwardDispatches: Dispatch[] = [];
   /** d(logits) -> parameter gradients (training plans). */
   backwardDispatches: Dispatch[] = [];
-  private readonly owned: GPUBuffer[] = [];
 
   private constructor(
+    /** The network's own scope: its buffers, probabilities and every op's uniforms. */
     readonly gpu: Gpu,
     readonly plan: ClassifierGraph,
     readonly buffers: Buffers,
@@ -137,21 +137,23 @@ export class Classifier {
     readonly probs: Tensor,
   ) {}
 
+  /** Plans the network in a scope of `gpu`; destroy() releases everything it allocated. */
   static async create(gpu: Gpu, config: ClassifierConfig, opts: ClassifierOptions): Promise<Classifier> {
     const plan = new ClassifierGraph(config, opts);
-    const buffers = new Buffers(gpu, plan.graph, {}, opts.variants ?? classifierVariants(gpu));
-    const probs = gpu.tensor([opts.batch, config.classes], 'classifier:probs');
-    const net = new Classifier(gpu, plan, buffers, probs);
+    const scope = gpu.scope('classifier');
     try {
+      const buffers = new Buffers(scope, plan.graph, {}, opts.variants ?? classifierVariants(gpu));
+      const probs = scope.tensor([opts.batch, config.classes], 'classifier:probs');
+      const net = new Classifier(scope, plan, buffers, probs);
       net.setParameters(opts.weights ?? initialParameters(plan.graph, opts.seed ?? 0));
       for (const m of plan.modules) net.forwardDispatches.push(...(await m.forward(buffers)));
-      net.forwardDispatches.push(...(await softmaxRows(gpu, net.logits, probs, { n: opts.batch, k: config.classes }, { owned: net.owned })));
+      net.forwardDispatches.push(...(await softmaxRows(scope, net.logits, probs, { n: opts.batch, k: config.classes })));
       if (plan.graph.training) for (const m of [...plan.modules].reverse()) net.backwardDispatches.push(...(await m.backward(buffers)));
+      return net;
     } catch (e) {
-      net.destroy();
+      scope.destroy();
       throw e;
     }
-    return net;
   }
 
   get config(): ClassifierConfig {
@@ -204,10 +206,8 @@ export class Classifier {
     return this.gpu.read(t);
   }
 
-  /** Release the activations, parameters, probabilities and this network's own uniforms. */
+  /** Release everything the network allocated (its scope). */
   destroy(): void {
-    this.buffers.destroy();
-    this.gpu.pool.release(this.probs);
-    for (const b of [...this.owned.splice(0), ...this.plan.pool.owned.splice(0)]) b.destroy();
+    this.gpu.destroy();
   }
 }

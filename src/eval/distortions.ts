@@ -4,7 +4,7 @@
 // fraction p of the pixels set to black or white at random), and pure noise (every pixel uniform in
 // [0, 1], nothing of the image left). Host-side, float64, seeded; browser-safe.
 import { ValueError } from '../gpu/errors.ts';
-import { HostRng } from '../data/host-rng.ts';
+import { HostRng } from '../base/host-rng.ts';
 import { blurSpectrum, dctMatrix } from '../diffusion/dct.ts';
 
 export type DistortionKind = 'blur' | 'noise' | 'speckle' | 'uniform';

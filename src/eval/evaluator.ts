@@ -124,14 +124,15 @@ export function clip01(images: Float32Array): Float32Array {
 export async function dctSpectrum(gpu: Gpu, images: Float32Array, channels: number, size: number, batch: number): Promise<DatasetSpectrum> {
   const per = channels * size * size;
   const count = images.length / per;
-  const uploaded = [];
+  const scope = gpu.scope('dct-spectrum');
   try {
+    const uploaded = [];
     for (let start = 0; start < count; start += batch) {
       const n = Math.min(batch, count - start);
-      uploaded.push(gpu.upload(images.subarray(start * per, (start + n) * per), [n, channels, size, size], 'eval:dct-batch'));
+      uploaded.push(scope.upload(images.subarray(start * per, (start + n) * per), [n, channels, size, size], 'eval:dct-batch'));
     }
-    return await datasetSpectrum(gpu, uploaded);
+    return await datasetSpectrum(scope, uploaded);
   } finally {
-    for (const t of uploaded) gpu.pool.release(t);
+    scope.destroy();
   }
 }

@@ -3,7 +3,7 @@
 // have not seen as the floor a perfect generator would reach (the classifier's training split).
 import { ValueError } from '../gpu/errors.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { HostRng, mixSeed, permutation } from '../data/host-rng.ts';
+import { HostRng, mixSeed, permutation } from '../base/host-rng.ts';
 import type { ClassifierInfo } from './classifier-weights.ts';
 import { stratifiedSplit, type Split } from './split.ts';
 

@@ -5,7 +5,7 @@
 // --seed and --batch see the same prior draws, and a smaller count is a prefix of a larger one.
 import type { Gpu } from '../gpu/gpu.ts';
 import { ValueError } from '../gpu/errors.ts';
-import { mixSeed } from '../data/host-rng.ts';
+import { mixSeed } from '../base/host-rng.ts';
 import { SampleRun, type SampleRunOptions } from '../sample/sample-run.ts';
 
 /** The seed of batch `i` of an evaluation with seed `seed`. */

@@ -3,7 +3,7 @@
 // classifier. Stratified because the `mnist` package stores its digits class by class: "the last
 // 2,000" would be only 8s and 9s.
 import { ValueError } from '../gpu/errors.ts';
-import { HostRng, mixSeed, permutation } from '../data/host-rng.ts';
+import { HostRng, mixSeed, permutation } from '../base/host-rng.ts';
 
 /** The project's split: 20% of each class, seed 0 (MNIST: 2,000 held-out digits, 8,000 for training). */
 export const HELD_OUT_FRACTION = 0.2;

@@ -6,7 +6,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { ValueError } from '../gpu/errors.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { HostRng, mixSeed, permutation } from '../data/host-rng.ts';
+import { HostRng, mixSeed, permutation } from '../base/host-rng.ts';
 import { AdamW } from '../kernels/adamw.ts';
 import { softmaxCrossEntropy } from '../kernels/softmax-xent.ts';
 import { Classifier, MNIST_CLASSIFIER, type ClassifierConfig } from './classifier.ts';
@@ -55,23 +55,24 @@ export async function trainClassifier(gpu: Gpu, data: Dataset, labels: ArrayLike
   const steps = stepsPerEpoch * o.epochs;
   if (stepsPerEpoch < 1) throw new ValueError(`The training split (${split.train.length} images) is smaller than one batch (${b}).`);
 
-  const net = await Classifier.create(gpu, config, { batch: b, training: true, seed: o.seed });
-  const labelsT = gpu.tensor([b], 'classifier:labels', 'u32');
-  const rows = gpu.tensor([b, 2], 'classifier:xent-rows');
-  const out = gpu.tensor([2], 'classifier:xent-out');
-  const owned: GPUBuffer[] = [];
-  const optimizer = await AdamW.create(gpu, net.flatLayout, net.flatParams, net.flatGrads, { lr: o.lr, weightDecay: o.weightDecay, clipNorm: 1, emaDecay: 0 });
-  const step = [
-    ...net.forwardDispatches,
-    ...(await softmaxCrossEntropy(gpu, { logits: net.logits, labels: labelsT, probs: net.probs, dLogits: net.dLogits, rows, out }, { n: b, k: config.classes }, { owned })),
-    ...net.backwardDispatches,
-    ...optimizer.dispatches(),
-  ];
-  const x = new Float32Array(b * per);
-  const y = new Uint32Array(b);
-  const image = new Float32Array(per);
-  const rng = new HostRng(mixSeed(o.seed, 1));
+  // Everything of the run (network, optimizer, loss, batch tensors) lives in one scope.
+  const scope = gpu.scope('classifier-training');
   try {
+    const net = await Classifier.create(scope, config, { batch: b, training: true, seed: o.seed });
+    const labelsT = scope.tensor([b], 'classifier:labels', 'u32');
+    const rows = scope.tensor([b, 2], 'classifier:xent-rows');
+    const out = scope.tensor([2], 'classifier:xent-out');
+    const optimizer = await AdamW.create(scope, net.flatLayout, net.flatParams, net.flatGrads, { lr: o.lr, weightDecay: o.weightDecay, clipNorm: 1, emaDecay: 0 });
+    const step = [
+      ...net.forwardDispatches,
+      ...(await softmaxCrossEntropy(scope, { logits: net.logits, labels: labelsT, probs: net.probs, dLogits: net.dLogits, rows, out }, { n: b, k: config.classes })),
+      ...net.backwardDispatches,
+      ...optimizer.dispatches(),
+    ];
+    const x = new Float32Array(b * per);
+    const y = new Uint32Array(b);
+    const image = new Float32Array(per);
+    const rng = new HostRng(mixSeed(o.seed, 1));
     let s = 0;
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const order = permutation(split.train.length, rng);
@@ -100,10 +101,7 @@ export async function trainClassifier(gpu: Gpu, data: Dataset, labels: ArrayLike
     const trainAccuracy = await accuracy(gpu, weights, data, labels, split.train);
     return { config, flat, heldOutAccuracy, trainAccuracy, steps, options: rest };
   } finally {
-    net.destroy();
-    for (const t of [labelsT, rows, out, optimizer.m, optimizer.v, optimizer.ema]) gpu.pool.release(t);
-    gpu.pool.release(optimizer.state);
-    for (const buf of owned) buf.destroy();
+    scope.destroy();
   }
 }
 

@@ -30,11 +30,6 @@ export interface XentTensors {
   out: Tensor;
 }
 
-/** Where a plan's own buffers (its uniform) are handed, so that the caller releases them in destroy(). */
-export interface OwnedBuffers {
-  owned?: GPUBuffer[];
-}
-
 function check(s: SoftmaxShape): void {
   for (const key of ['n', 'k'] as const)
     if (!Number.isInteger(s[key]) || s[key] < 1) throw new ValueError(`softmax ${key} must be a positive integer, got ${s[key]}`);
@@ -46,12 +41,11 @@ function expectSize(what: string, t: Tensor, n: number, dtype: 'f32' | 'u32' = '
 }
 
 /** probs [n, k] = softmax of each row of logits [n, k]. */
-export async function softmaxRows(gpu: Gpu, logits: Tensor, probs: Tensor, s: SoftmaxShape, opts: OwnedBuffers = {}): Promise<Dispatch[]> {
+export async function softmaxRows(gpu: Gpu, logits: Tensor, probs: Tensor, s: SoftmaxShape): Promise<Dispatch[]> {
   check(s);
   expectSize('softmax logits', logits, s.n * s.k);
   expectSize('softmax probs', probs, s.n * s.k);
   const p = gpu.uniform(new Params().u32(s.n, s.k), 'softmax:params');
-  opts.owned?.push(p);
   const k = await gpu.kernel({ shader: 'softmax_xent', entry: 'softmax_rows', bindings: ['uniform', 'read', 'rw'], constants: { WG } });
   return [k.bind([p, logits, probs], grid1d(s.n, WG), 'softmax')];
 }
@@ -60,7 +54,7 @@ export async function softmaxRows(gpu: Gpu, logits: Tensor, probs: Tensor, s: So
  * Mean softmax cross-entropy of logits against labels: probs, dLogits = (probs - onehot) / n,
  * rows[i] = (loss_i, correct_i) and out = (mean loss, accuracy). Two dispatches.
  */
-export async function softmaxCrossEntropy(gpu: Gpu, t: XentTensors, s: SoftmaxShape, opts: OwnedBuffers = {}): Promise<Dispatch[]> {
+export async function softmaxCrossEntropy(gpu: Gpu, t: XentTensors, s: SoftmaxShape): Promise<Dispatch[]> {
   check(s);
   expectSize('cross-entropy logits', t.logits, s.n * s.k);
   expectSize('cross-entropy labels', t.labels, s.n, 'u32');
@@ -69,7 +63,6 @@ export async function softmaxCrossEntropy(gpu: Gpu, t: XentTensors, s: SoftmaxSh
   expectSize('cross-entropy rows', t.rows, s.n * 2);
   if (t.out.size < 2) throw new ShapeError('cross-entropy out', '[2] (mean loss, accuracy)', t.out.shape);
   const p = gpu.uniform(new Params().u32(s.n, s.k), 'xent:params');
-  opts.owned?.push(p);
   const rows = await gpu.kernel({ shader: 'softmax_xent', entry: 'xent_rows', bindings: ['uniform', 'read', 'read', 'rw', 'rw', 'rw'], constants: { WG } });
   const mean = await gpu.kernel({ shader: 'softmax_xent', entry: 'xent_mean', bindings: ['uniform', 'read', 'rw'], constants: { WG } });
   return [rows.bind([p, t.logits, t.labels, t.probs, t.dLogits, t.rows], grid1d(s.n, WG), 'xent:rows'), mean.bind([p, t.rows, t.out], [1, 1, 1], 'xent:mean')];

@@ -7,8 +7,6 @@ import type { Buffers, Graph } from './plan.ts';
 export class GlobalAvgPool implements Module {
   readonly output: string;
   readonly shape: AvgPoolShape;
-  /** Uniform buffers this module's dispatches use (released by the network's destroy()). */
-  readonly owned: GPUBuffer[] = [];
   private readonly inputGrad: boolean;
 
   constructor(
@@ -28,11 +26,11 @@ export class GlobalAvgPool implements Module {
   }
 
   forward(b: Buffers): Promise<Dispatch[]> {
-    return avgPoolForward(b.gpu, b.t(this.input), b.t(this.output), this.shape, { owned: this.owned });
+    return avgPoolForward(b.gpu, b.t(this.input), b.t(this.output), this.shape);
   }
 
   async backward(b: Buffers): Promise<Dispatch[]> {
     if (!this.inputGrad) return [];
-    return avgPoolBackward(b.gpu, b.d(this.output), b.d(this.input), this.shape, { owned: this.owned, accumulate: b.accumulate(this.input) });
+    return avgPoolBackward(b.gpu, b.d(this.output), b.d(this.input), this.shape, { accumulate: b.accumulate(this.input) });
   }
 }

@@ -72,15 +72,15 @@ describe('classifier on the GPU against the float64 reference', () => {
     const x64 = Float64Array.from(Float32Array.from(randn(N * 64, 17).map((v) => 0.5 + 0.3 * v)));
     const labels = Uint32Array.from([2, 0, 1]);
     gpu.write(net.x, Float32Array.from(x64));
-    const lab = gpu.upload(labels, [N]);
-    const rows = gpu.tensor([N, 2]);
-    const out = gpu.tensor([2]);
-    const probsTrain = gpu.tensor([N, 3]);
-    const owned: GPUBuffer[] = [];
+    const scope = gpu.scope('test');
+    const lab = scope.upload(labels, [N]);
+    const rows = scope.tensor([N, 2]);
+    const out = scope.tensor([2]);
+    const probsTrain = scope.tensor([N, 3]);
     gpu
       .recorder()
       .run(net.forwardDispatches)
-      .run(await softmaxCrossEntropy(gpu, { logits: net.logits, labels: lab, probs: probsTrain, dLogits: net.dLogits, rows, out }, { n: N, k: 3 }, { owned }))
+      .run(await softmaxCrossEntropy(scope, { logits: net.logits, labels: lab, probs: probsTrain, dLogits: net.dLogits, rows, out }, { n: N, k: 3 }))
       .run(net.backwardDispatches)
       .submit();
     const [features, logits, probs, grads, lossAcc] = [await gpu.read(net.features), await gpu.read(net.logits), await gpu.read(net.probs), await net.readFlat(net.flatGrads), await gpu.read(out)];
@@ -118,8 +118,7 @@ describe('classifier on the GPU against the float64 reference', () => {
     expectClose(gpuParams, fdParams, { atol: 1e-3 * scale, rtol: 2e-2, label: 'parameter gradients' });
     expect(relError(gpuParams, fdParams)).toBeLessThan(5e-3);
     net.destroy();
-    for (const t of [lab, rows, out, probsTrain]) gpu.pool.release(t);
-    for (const b of owned) b.destroy();
+    scope.destroy();
   });
 
   test('a batch of one image gives the same features as the same image inside a larger batch', async () => {
