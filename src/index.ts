@@ -84,3 +84,18 @@ export type { DatasetInfo } from './train/checkpoint-state.ts';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape, type Conv2dVariant } from './kernels/conv2d.ts';
 export { matmul, matmulShape, MATMUL_VARIANTS, type MatmulOptions, type MatmulShape, type MatmulVariant } from './kernels/matmul.ts';
 export { reduce, planReduce, reduceRows, type ReduceOp, type ReduceOptions, type ReducePlan } from './kernels/reduce.ts';
+// Sample quality: the feature classifier, its weights file, the metrics and the evaluator.
+export { Classifier, ClassifierGraph, MNIST_CLASSIFIER, CLASSIFIER_IO, validateClassifierConfig, type ClassifierConfig, type ClassifierOptions } from './eval/classifier.ts';
+export { CLASSIFIER_FORMAT, encodeClassifierWeights, decodeClassifierWeights, type ClassifierWeights, type ClassifierInfo } from './eval/classifier-weights.ts';
+export { FeatureExtractor, type ImageFeatures } from './eval/features.ts';
+export { gaussianFit, frechetDistance, diagonalFrechetDistance, precisionRecall, kthNeighbourRadii2, classStatistics, type GaussianFit, type PrecisionRecall, type ClassStatistics } from './eval/metrics.ts';
+export { symmetricEigen, psdSqrt } from './eval/linalg.ts';
+export { Evaluator, dctSpectrum, clip01, PR_NEIGHBOURS, type QualityScores, type EvaluatorOptions } from './eval/evaluator.ts';
+export { stratifiedSplit, HELD_OUT_FRACTION, SPLIT_SEED, type Split } from './eval/split.ts';
+export { referenceImages, realImages, imagesAt, classifierSplit } from './eval/reference.ts';
+export { EvalSampler, sampleSet, batchSeed, type SampleSetOptions } from './eval/sample-set.ts';
+export { trainClassifier, type ClassifierTrainingOptions, type TrainedClassifier } from './eval/train-classifier.ts';
+export { distort, parseDistortion, type Distortion, type DistortionKind } from './eval/distortions.ts';
+export { gridCells, gridLayout } from './eval/grid-cells.ts';
+export { softmaxRows, softmaxCrossEntropy, type SoftmaxShape, type XentTensors } from './kernels/softmax-xent.ts';
+export { avgPoolForward, avgPoolBackward, type AvgPoolShape } from './kernels/avgpool.ts';

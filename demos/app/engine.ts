@@ -11,8 +11,9 @@ import { SoftDiffusion } from '../../src/api/soft-diffusion.ts';
 import type { SoftDiffusionTrainer } from '../../src/api/training.ts';
 import type { SampleOptions, SamplePlan, Samples } from '../../src/api/sampling.ts';
 import { samplesToRgba } from '../../src/api/pictures.ts';
-import type { ModelInfo, Picture, TrainSettings } from './protocol.ts';
+import type { DemoScores, ModelInfo, Picture, TrainSettings } from './protocol.ts';
 import { DEMO_PRESETS } from './presets.ts';
+import { Scorer, scorable } from './scorer.ts';
 
 /** Annealed Langevin steps per noise level in previews (the default 100 is for final samples). */
 const PREVIEW_LANGEVIN_STEPS = 5;
@@ -62,10 +63,11 @@ export class TrainingSession {
   private constructor(
     readonly trainer: SoftDiffusionTrainer,
     private readonly preset: string,
+    private readonly scorer: Scorer,
   ) {}
 
   static async create(gpu: Gpu, dataset: Dataset, settings: TrainSettings): Promise<TrainingSession> {
-    return new TrainingSession(await SoftDiffusion.train(gpu, dataset, trainerOptions(settings)), settings.preset);
+    return new TrainingSession(await SoftDiffusion.train(gpu, dataset, trainerOptions(settings)), settings.preset, new Scorer(gpu));
   }
 
   get info(): ModelInfo {
@@ -81,7 +83,14 @@ export class TrainingSession {
       step: t.currentStep,
       sampleCount: t.options.sampleCount,
       sampleSteps: t.options.sampleSteps,
+      scorable: scorable(m),
     };
+  }
+
+  /** Quality scores of `count` samples of the EMA weights. */
+  score(count: number): Promise<DemoScores> {
+    const o = this.trainer.options;
+    return this.scorer.score(this.trainer, count, { step: this.trainer.currentStep, config: o.model, sampler: o.sampler, steps: o.sampleSteps });
   }
 
   step(readLoss: boolean) {
@@ -97,6 +106,7 @@ export class TrainingSession {
   }
 
   destroy(): void {
+    this.scorer.destroy();
     this.trainer.destroy();
   }
 }
@@ -107,6 +117,7 @@ export class SamplingSession {
     private readonly model: SoftDiffusion,
     readonly info: ModelInfo,
     private readonly bytes: Uint8Array,
+    private readonly scorer: Scorer,
   ) {}
 
   static async fromCheckpoint(gpu: Gpu, bytes: Uint8Array, name: string): Promise<SamplingSession> {
@@ -122,8 +133,14 @@ export class SamplingSession {
       step: i.step,
       sampleCount: i.defaults.count,
       sampleSteps: i.defaults.steps,
+      scorable: scorable(i.options.model),
     };
-    return new SamplingSession(model, info, bytes);
+    return new SamplingSession(model, info, bytes, new Scorer(gpu));
+  }
+
+  score(count: number): Promise<DemoScores> {
+    const i = this.model.info;
+    return this.scorer.score(this.model, count, { step: i.step, config: i.options.model, sampler: i.defaults.sampler, steps: i.defaults.steps });
   }
 
   sample(seed: number, frames: number): Promise<PreviewResult> {
@@ -135,6 +152,7 @@ export class SamplingSession {
   }
 
   destroy(): void {
+    this.scorer.destroy();
     this.model.destroy();
   }
 }

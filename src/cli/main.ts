@@ -1,4 +1,4 @@
-// The `softdiff` command line: train, sample, schedule, bench, info. Usage errors (unknown option,
+// The `softdiff` command line: train, sample, eval, schedule, bench, info, classifier. Usage errors (unknown option,
 // a value outside the accepted choices or ranges) print what is accepted and give exit code 2; engine
 // errors print their message and hint and give exit code 1.
 import { Command, CommanderError } from 'commander';
@@ -10,6 +10,8 @@ import { trainCommand } from './train.ts';
 import { sampleCommand } from './sample.ts';
 import { scheduleCommand } from './schedule.ts';
 import { benchCommand } from './bench.ts';
+import { classifierCommand } from './classifier.ts';
+import { evalCommand } from './eval.ts';
 
 function infoCommand(io: CliIo): Command {
   return new Command('info').description('print the WebGPU adapter, its features and limits as JSON').action(async () => {
@@ -30,7 +32,7 @@ export async function main(argv: string[], io?: CliIo): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(add --help for the accepted options)')
     .configureOutput({ writeOut: out.out, writeErr: out.err });
-  for (const cmd of [trainCommand(out), sampleCommand(out), scheduleCommand(out), benchCommand(), infoCommand(out)]) {
+  for (const cmd of [trainCommand(out), sampleCommand(out), evalCommand(out), scheduleCommand(out), benchCommand(), infoCommand(out), classifierCommand(out)]) {
     cmd.exitOverride().showHelpAfterError('(add --help for the accepted options)').configureOutput({ writeOut: out.out, writeErr: out.err });
     program.addCommand(cmd);
   }

@@ -4,6 +4,8 @@
 //   samples/step-NNNNNN.png  preview grids (EMA weights, --sampler: naive by default) every --sample-every steps
 //   samples/latest.png       the newest grid
 //   options.json             the resolved options of the run
+// MNIST runs end with quality scores of the EMA weights (--final-eval samples; docs/quality.md) and can
+// score every --eval-every steps into loss.jsonl ({step, eval: {...}}).
 // With no options it trains the `mnist` preset on MNIST with blur + noise (the main job).
 import { copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -25,9 +27,10 @@ import { CORRUPTIONS, LOSSES, WEIGHTINGS, checkModelOverrides, type TrainerOptio
 import { parseJsonStrict } from '../io/strict-json.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
 import {
-  MAX_BATCH, MAX_CHANNELS, MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_JSON_FILE_BYTES, MAX_PREVIEW_IMAGES, MAX_SAMPLER_STEPS, MAX_STEPS,
+  MAX_BATCH, MAX_CHANNELS, MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_JSON_FILE_BYTES, MAX_PREVIEW_IMAGES, MAX_SAMPLER_STEPS, MAX_SAMPLE_IMAGES, MAX_STEPS,
 } from '../base/limits.ts';
 import { intIn, jsonObject, nonNegativeNumber, positiveNumber, seedValue, unitInterval, usageError, type CliIo } from './args.ts';
+import { FINAL_EVAL_COUNT, TrainingScores, scoreFields } from './mnist-eval.ts';
 
 /**
  * The main job's defaults: MNIST, `mnist` preset, sized to finish in about 20 minutes on an idle 2-core
@@ -74,6 +77,10 @@ interface TrainFlags {
   sampler: string;
   checkpointEvery: number;
   logEvery: number;
+  evalEvery: number;
+  evalCount: number;
+  finalEval: number;
+  classifier?: string;
   progress?: ProgressMode;
 }
 
@@ -112,6 +119,10 @@ export function trainCommand(io: CliIo): Command {
     .addOption(new Option('--sampler <kind>', 'sampler for previews').choices(SAMPLER_CHOICES).default(MAIN_JOB.sampler))
     .option('--checkpoint-every <n>', 'checkpoint every n steps (0: only at the end)', everySteps, MAIN_JOB.checkpointEvery)
     .option('--log-every <n>', 'read the loss back every n steps', intIn(1, MAX_STEPS, 'steps'), 10)
+    .option('--eval-every <n>', 'quality scores of the EMA weights every n steps into loss.jsonl (MNIST; 0: off)', everySteps, 0)
+    .option('--eval-count <n>', 'samples per --eval-every score', intIn(1, MAX_SAMPLE_IMAGES, 'the most images scored'), 64)
+    .option('--final-eval <n>', 'samples scored at the end (MNIST; 0: none)', intIn(0, MAX_SAMPLE_IMAGES, 'the most images scored'), FINAL_EVAL_COUNT)
+    .option('--classifier <file>', 'classifier weights for the scores (default: the shipped ones)')
     .addOption(new Option('--progress <mode>', 'progress display (default: bar on a terminal, else lines)').choices(['bar', 'lines', 'off']))
     .action(async (flags: TrainFlags, cmd: Command) => {
       await runTrain(flags, cmd, io);
@@ -206,6 +217,7 @@ async function train(f: TrainFlags, io: CliIo, folder: RunFolder, dataset: Await
   const signals = watchSignals(io);
   const gpu = await createNodeGpu();
   let trainer: Trainer | null = null;
+  let scoring: TrainingScores | null = null;
   const log = new JsonlLog(folder.log);
   const ckptPath = folder.checkpoint;
   try {
@@ -228,6 +240,9 @@ async function train(f: TrainFlags, io: CliIo, folder: RunFolder, dataset: Await
       io.err(`softdiff train: the checkpoint is already at step ${trainer.currentStep} >= --steps ${f.steps}; nothing to do.\n`);
       return;
     }
+    const mnist = dataset.name.startsWith('mnist');
+    if (f.evalEvery > 0 && !mnist) throw new ValueError(`--eval-every scores MNIST runs only; this run trains on '${dataset.name}'.`);
+    const scores = async () => (scoring ??= await TrainingScores.create(gpu, trainer!, f.classifier));
     const progress = new Progress({ total: f.steps, label: 'train', mode: f.progress, stream: io.progress });
     progress.update(trainer.currentStep);
     try {
@@ -245,6 +260,11 @@ async function train(f: TrainFlags, io: CliIo, folder: RunFolder, dataset: Await
         checkpointEvery: f.checkpointEvery,
         onCheckpoint: (bytes) => writeFileAtomic(ckptPath, bytes),
         shouldStop: () => signals.signal !== null,
+        evalEvery: f.evalEvery,
+        onEval: async (step) => {
+          const r = await (await scores()).score(f.evalCount);
+          log.append({ step, eval: { ...scoreFields(r.scores), realFd: Number(r.realFd.toPrecision(5)), sampler: r.sampler, steps: r.steps, seconds: Math.round(r.seconds) } });
+        },
       });
     } finally {
       progress.stop();
@@ -261,12 +281,23 @@ async function train(f: TrainFlags, io: CliIo, folder: RunFolder, dataset: Await
       );
     }
     io.err(`softdiff train: done at step ${trainer.currentStep}, loss ${trainer.loss?.toPrecision(4) ?? '?'}; checkpoint ${ckptPath}, samples ${join(folder.samples, 'latest.png')}\n`);
+    if (mnist && f.finalEval > 0) {
+      const r = await (await scores()).score(f.finalEval);
+      const s = r.scores;
+      log.append({ step: trainer.currentStep, final: { ...scoreFields(s), realFd: Number(r.realFd.toPrecision(5)), sampler: r.sampler, steps: r.steps, seconds: Math.round(r.seconds) } });
+      io.err(
+        `softdiff train: scores of ${s.count} samples (EMA weights, ${r.sampler} sampler, ${r.steps} steps; docs/quality.md): ` +
+          `Fréchet distance ${s.fd.toFixed(1)} (real digits at ${s.count}: ${r.realFd.toFixed(1)}), precision ${s.precision.toFixed(2)}, recall ${s.recall.toFixed(2)}, ` +
+          `class entropy ${s.classEntropy.toFixed(2)}, confidence ${s.confidence.toFixed(2)}, DCT distance ${s.dctFd.toFixed(2)}; ${Math.round(r.seconds)} s\n`,
+      );
+    }
   } catch (e) {
     if (trainer && e instanceof EngineError && !(e instanceof InterruptedError)) io.err(`softdiff train: stopped. ${keptCheckpoint(trainer, ckptPath, ckpt?.fields.step ?? null, f.steps)}\n`);
     throw e;
   } finally {
     signals.dispose();
     log.close();
+    (scoring as TrainingScores | null)?.destroy();
     trainer?.destroy();
     await gpu.done().catch(() => {});
     gpu.destroy();

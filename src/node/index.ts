@@ -12,3 +12,4 @@ export { writeFileAtomic, writeCheckpoint, readCheckpoint, type Checkpoint, type
 export { encodePng, writePng, writeGridPng, writeSamplePngs } from './png.ts';
 export { Progress, type ProgressMode, type ProgressOptions, type ProgressInfo } from './progress.ts';
 export { JsonlLog, readJsonl } from './jsonl-log.ts';
+export { shippedClassifierPath, readClassifierWeights, CLASSIFIER_ASSET } from './classifier-asset.ts';

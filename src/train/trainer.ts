@@ -54,6 +54,9 @@ export interface RunCallbacks {
   /** Checkpoint bytes every `checkpointEvery` steps (and after the last step); write them atomically. */
   checkpointEvery?: number;
   onCheckpoint?: (bytes: Uint8Array, step: number) => void | Promise<void>;
+  /** Awaited every `evalEvery` steps (e.g. quality scores of the EMA weights; the CLI's --eval-every). */
+  evalEvery?: number;
+  onEval?: (step: number) => void | Promise<void>;
   /** Polled before each step: return true to pause (run returns; call run again to continue). */
   shouldStop?: () => boolean;
 }
@@ -192,6 +195,7 @@ export class Trainer {
       if (cb.onSample && (every(cb.sampleEvery, r.step) || last)) {
         await cb.onSample({ step: r.step, ...(await this.sample()) });
       }
+      if (cb.onEval && every(cb.evalEvery, r.step)) await cb.onEval(r.step);
     }
   }
 
