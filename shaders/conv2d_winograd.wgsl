@@ -30,14 +30,14 @@
 
 override WG: u32 = 64;
 
+#include grid
+
 struct Params {
   n: u32, ic: u32, oc: u32, h: u32,
   w: u32, ho: u32, wo: u32, pad: i32,
   ty: u32, tx: u32, accumulate: u32, has_bias: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-
-fn flatIndex(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 // Bindings by pipeline: 'prepare' (PREPARE) transforms the weights and the input in one dispatch,
 // 'prepare_wgrad' (PREPARE_WGRAD) the input and the output gradient; the others run alone.
@@ -199,7 +199,7 @@ fn store(i: u32, v: f32) {
 // Contract: the 2x2 outputs of tile t in channel oc (those inside the image).
 @compute @workgroup_size(WG)
 fn output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let tpi = p.ty * p.tx;
   let T = p.n * tpi;
   if (i >= p.oc * T) { return; }
@@ -283,7 +283,7 @@ fn gtRow(a: vec4f) -> vec3f { return vec3f(a.x + 0.5 * (a.y + a.z), 0.5 * (a.y -
 // Contract: dw[oc, ic, 0..2, 0..2] = G^T dU[., oc, ic] G (w is [cout = oc, cin = ic, 3, 3]).
 @compute @workgroup_size(WG)
 fn weight_grad_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let pairs = p.oc * p.ic;
   if (i >= pairs) { return; }
   let u0 = vec4f(dU[i], dU[pairs + i], dU[2u * pairs + i], dU[3u * pairs + i]);
@@ -305,7 +305,7 @@ fn weight_grad_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num
 // Contract: the input transform of invocations [0, ic*T), then the weight transform of the next oc*ic.
 @compute @workgroup_size(WG)
 fn prepare(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let inputs = p.ic * p.n * p.ty * p.tx;
   if (i < inputs) { inputTransform(i); } else { weightTransform(i - inputs); }
 }
@@ -315,7 +315,7 @@ fn prepare(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 // Contract: the input transform of invocations [0, ic*T), then the gradient transform of the next oc*T.
 @compute @workgroup_size(WG)
 fn prepare_wgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let inputs = p.ic * p.n * p.ty * p.tx;
   if (i < inputs) { inputTransform(i); } else { gradOutputTransform(i - inputs); }
 }

@@ -43,7 +43,7 @@ struct Params {
 }
 @group(0) @binding(0) var<uniform> p: Params;
 
-fn flatIndex(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
+#include grid
 
 struct S3 { v0: vec4f, v1: vec4f, v2: vec4f }
 struct S4 { v0: vec4f, v1: vec4f, v2: vec4f, v3: vec4f }
@@ -259,7 +259,7 @@ fn storeRow(o: u32, oy: u32, ox: u32, v: vec4f) {
 // Contract: the 4x4 outputs of tile t in channel oc (those inside the image).
 @compute @workgroup_size(WG)
 fn output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let T = p.n * p.ty * p.tx;
   if (i >= p.oc * T) { return; }
   let oc = i / T;
@@ -365,7 +365,7 @@ fn gt3(x: S6) -> S3 {
 // Contract: dw[oc, ic, 0..2, 0..2] = G^T dU[., oc, ic] G (w is [cout = oc, cin = ic, 3, 3]).
 @compute @workgroup_size(WG)
 fn weight_grad_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let pairs = p.oc * p.ic;
   if (i >= pairs) { return; }
   // Columns c of dU's 6x6 with lanes = rows 0-3 (lo) and 4-5 (hi).
@@ -400,7 +400,7 @@ fn weight_grad_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num
 // Contract: the input transform of invocations [0, ic*T), then the weight transform of the next oc*ic.
 @compute @workgroup_size(WG)
 fn prepare(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let inputs = p.ic * p.n * p.ty * p.tx;
   if (i < inputs) { inputTransform(i); } else { weightTransform(i - inputs); }
 }
@@ -410,7 +410,7 @@ fn prepare(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) n
 // Contract: the input transform of invocations [0, ic*T), then the gradient transform of the next oc*T.
 @compute @workgroup_size(WG)
 fn prepare_wgrad(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let inputs = p.ic * p.n * p.ty * p.tx;
   if (i < inputs) { inputTransform(i); } else { gradOutputTransform(i - inputs); }
 }

@@ -4,7 +4,8 @@
 // invocations, each looping over all of K. Here a workgroup owns one TM x TN block of C and its WG
 // lanes split K among themselves, interleaved (lane l takes k = l, l + WG, ...), so that neighbouring
 // lanes read neighbouring addresses of a row-major A and of a transposed B (the case that matters:
-// both then run along K in memory); the lanes' partial blocks are summed by a shared-memory tree.
+// both then run along K in memory); the lanes' partial blocks are summed by a shared-memory tree
+// (workgroup_sum_mat4 of shaders/workgroup_reduce.wgsl).
 // One dispatch, no scratch, and the sum is exact up to float32 rounding of K products (a tree of
 // partial sums: its error bound is below the sequential one).
 //
@@ -17,6 +18,8 @@
 
 override WG: u32 = 64;
 
+#include workgroup_reduce
+
 const TM = 4u;
 const TN = 4u;
 
@@ -26,9 +29,6 @@ struct Params { M: u32, N: u32, K: u32, rsA: u32, ksA: u32, ksB: u32, csB: u32, 
 @group(0) @binding(1) var<storage, read> A: array<f32>;
 @group(0) @binding(2) var<storage, read> B: array<f32>;
 @group(0) @binding(3) var<storage, read_write> C: array<f32>;
-
-// Each lane's partial block: rows 0..3 of the block as vec4 (columns 0..3).
-var<workgroup> red: array<array<vec4f, 4>, WG>;
 
 fn rowA(b: u32, m: u32) -> u32 { return b * p.batchA + min(m, p.M - 1u) * p.rsA; }
 fn colB(b: u32, n: u32) -> u32 { return b * p.batchB + min(n, p.N - 1u) * p.csB; }
@@ -68,19 +68,10 @@ fn matmul_splitk(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
     c2 = fma(vec4f(A[r2 + ka]), bv, c2);
     c3 = fma(vec4f(A[r3 + ka]), bv, c3);
   }
-  red[lane][0] = c0;
-  red[lane][1] = c1;
-  red[lane][2] = c2;
-  red[lane][3] = c3;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lane < s) {
-      red[lane][0] += red[lane + s][0];
-      red[lane][1] += red[lane + s][1];
-      red[lane][2] += red[lane + s][2];
-      red[lane][3] += red[lane + s][3];
-    }
-    workgroupBarrier();
+  // Column i of the matrix is row i of the block (columns 0..3 as a vec4).
+  let total = workgroup_sum_mat4(lane, mat4x4f(c0, c1, c2, c3));
+  if (lane < TM) {
+    var t = total;
+    storeRow(b * p.batchC, m0 + lane, n0, t[lane]);
   }
-  if (lane < TM) { storeRow(b * p.batchC, m0 + lane, n0, red[0][lane]); }
 }

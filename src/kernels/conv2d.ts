@@ -5,6 +5,7 @@
 //   'tiled'    workgroup-memory implicit GEMM with split-K weight gradient, for GPUs (tiled.ts);
 //   'gemm'     im2col + the matmul kernels (gemm.ts);
 //   'winograd' F(2x2, 3x3) + batched matmuls for 3x3 stride-1 shapes, 'direct' elsewhere (winograd.ts).
+//   'winograd4' F(4x4, 3x3), 36 batched products per tile, same shapes (winograd4.ts).
 // This file validates the tensors, picks an algorithm per (shape, pass) with the autotune (forced by
 // `variant`; candidates.ts says which are timed where) and adds the bias gradient (reduce.ts).
 import type { Gpu } from '../gpu/gpu.ts';
@@ -20,6 +21,7 @@ import { expectShape } from '../gpu/tensor.ts';
 import { algorithmFor, candidates, CONV2D_VARIANTS, type Conv2dVariant } from './conv2d/candidates.ts';
 import { biasGrad } from './conv2d/reduce.ts';
 import { checkConvTensors, conv2dOutSize, shapeKey, type Conv2dShape } from './conv2d/shape.ts';
+import type { MatmulVariant } from './matmul.ts';
 
 export { CONV2D_VARIANTS, CONV2D_ALGORITHMS, type Conv2dVariant } from './conv2d/candidates.ts';
 export { conv2dOutSize, type Conv2dShape } from './conv2d/shape.ts';
@@ -30,6 +32,13 @@ async function choose<T extends Operands>(gpu: Gpu, key: string, s: Conv2dShape,
   const names: readonly Conv2dVariant[] = force === undefined ? candidates(gpu, s) : CONV2D_VARIANTS;
   const variants = names.map((name) => ({ name, build: (g: Gpu, t: T) => build(algorithmFor(name, s), g, t) }));
   return (await pickVariant(gpu, key, variants, operands, force)).dispatches;
+}
+
+export interface Conv2dOptions {
+  /** Force the algorithm (tests run every one); default: the autotuned choice for the shape. */
+  variant?: string;
+  /** Force the matmul variant inside 'gemm', 'winograd' and 'winograd4'. */
+  matmul?: MatmulVariant;
 }
 
 /** What the forward adds to its output besides the bias (its fused epilogue). */
@@ -49,7 +58,7 @@ export async function conv2dForward(
   b: Tensor | null,
   y: Tensor,
   s: Conv2dShape,
-  opts: { variant?: string; epilogue?: Conv2dEpilogue; prologue?: NormPrologue | null } = {},
+  opts: Conv2dOptions & { epilogue?: Conv2dEpilogue; prologue?: NormPrologue | null } = {},
 ): Promise<Dispatch[]> {
   checkConvTensors(s, { x, w, b, y });
   const channelBias = opts.epilogue?.channelBias ?? null;
@@ -65,7 +74,7 @@ export async function conv2dForward(
   const build = async (a: Conv2dAlgorithm, g: Gpu, t: Ops): Promise<Dispatch[]> => {
     const { ho, wo } = conv2dOutSize(s);
     const { input, norm, pre } = await normalizedInput(a, g, t.x, t.coef, prologue, s);
-    const ds = [...pre, ...(await a.forward(g, { ...t, x: input, norm }, s))];
+    const ds = [...pre, ...(await a.forward(g, { ...t, x: input, norm }, s, opts))];
     if (a.epilogue || (!t.channelBias && !t.residual)) return ds;
     // The algorithm does not fuse them: add them after it, in place.
     if (t.channelBias) ds.push(...(await addChannelBias(g, t.y, t.channelBias, t.y, { n: s.n, c: s.cout, hw: ho * wo })));
@@ -97,21 +106,21 @@ async function normalizedInput(a: Conv2dAlgorithm, g: Gpu, x: Tensor, coef: Tens
 }
 
 /** dx = conv^T(dy, w), or dx += conv^T(dy, w) with `accumulate`. */
-export async function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, dx: Tensor, s: Conv2dShape, opts: { variant?: string; accumulate?: boolean } = {}): Promise<Dispatch[]> {
+export async function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, dx: Tensor, s: Conv2dShape, opts: Conv2dOptions & { accumulate?: boolean } = {}): Promise<Dispatch[]> {
   checkConvTensors(s, { x: dx, w, y: dy });
   const accumulate = !!opts.accumulate;
-  return choose(gpu, `conv2d.backwardInput|${shapeKey(s)}|${accumulate}`, s, { dy, w, dx }, (a, g, t) => a.backwardInput(g, t, s, accumulate), opts.variant);
+  return choose(gpu, `conv2d.backwardInput|${shapeKey(s)}|${accumulate}`, s, { dy, w, dx }, (a, g, t) => a.backwardInput(g, t, s, accumulate, opts), opts.variant);
 }
 
 /** dw = sum over n, oy, ox of dy * x' window (x' as in conv2dForward); db = sum of dy per channel. Both overwritten. */
-export async function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, dw: Tensor, db: Tensor | null, s: Conv2dShape, opts: { variant?: string; prologue?: NormPrologue | null } = {}): Promise<Dispatch[]> {
+export async function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, dw: Tensor, db: Tensor | null, s: Conv2dShape, opts: Conv2dOptions & { prologue?: NormPrologue | null } = {}): Promise<Dispatch[]> {
   checkConvTensors(s, { x, w: dw, b: db, y: dy });
   const { ho, wo } = conv2dOutSize(s);
   const prologue = checkPrologue(s, opts.prologue);
   const bias = db ? [await biasGrad(gpu, dy, db, s, ho * wo)] : [];
   const build = async (a: Conv2dAlgorithm, g: Gpu, t: BackwardWeightOperands & { coef: Tensor | null }): Promise<Dispatch[]> => {
     const { input, norm, pre } = await normalizedInput(a, g, t.x, t.coef, prologue, s);
-    return [...pre, ...(await a.backwardWeight(g, { ...t, x: input, norm }, s))];
+    return [...pre, ...(await a.backwardWeight(g, { ...t, x: input, norm }, s, opts))];
   };
   const weight = await choose(gpu, `conv2d.backwardWeight|${shapeKey(s)}${prologueKey(prologue)}`, s, { x, dy, dw, coef: prologue?.coef ?? null }, build, opts.variant);
   return [...weight, ...bias];

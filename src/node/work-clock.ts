@@ -52,7 +52,7 @@ export async function kernelThreadClock(gpu: Gpu): Promise<() => number> {
     const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module: device.createShaderModule({ code: BUSY }), entryPoint: 'busy' } });
     const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: out } }] });
     const t0 = threadTimes()!;
-    gpu.recorder('work clock calibration').run([{ pipeline, bindGroup, workgroups: [256, 1, 1], label: 'work-clock' }]).submit();
+    gpu.recorder('work clock calibration').run([{ pipeline, bindGroup, workgroups: [256, 1, 1], label: 'work-clock', kernel: 'work-clock:busy' }]).submit();
     await gpu.done();
     const t1 = threadTimes()!;
     const main = String(process.pid);

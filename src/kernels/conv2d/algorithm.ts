@@ -8,6 +8,7 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import type { Dispatch } from '../../gpu/kernel.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import type { Conv2dShape } from './shape.ts';
+import type { MatmulVariant } from '../matmul.ts';
 
 /**
  * A GroupNorm applied to the input as it is read (the convolution's prologue): the input tensor is
@@ -25,6 +26,12 @@ export type ForwardOperands = { x: Tensor; w: Tensor; b: Tensor | null; y: Tenso
 export type BackwardInputOperands = { dy: Tensor; w: Tensor; dx: Tensor };
 export type BackwardWeightOperands = { x: Tensor; dy: Tensor; dw: Tensor; norm?: NormPrologue | null };
 
+/** Choices passed down to the kernels an algorithm builds on. */
+export interface AlgorithmOptions {
+  /** Force the matmul variant of the algorithms that multiply matrices ('gemm', 'winograd'). */
+  matmul?: MatmulVariant;
+}
+
 export interface Conv2dAlgorithm {
   readonly name: string;
   /** Whether it computes this shape itself (the op falls back to 'direct' where it does not). */
@@ -37,9 +44,9 @@ export interface Conv2dAlgorithm {
   /** Floats of the largest scratch matrix one of its passes binds (0: it needs none). */
   scratchFloats(s: Conv2dShape): number;
   /** y = conv(x, w) + b. */
-  forward(gpu: Gpu, t: ForwardOperands, s: Conv2dShape): Promise<Dispatch[]>;
+  forward(gpu: Gpu, t: ForwardOperands, s: Conv2dShape, o?: AlgorithmOptions): Promise<Dispatch[]>;
   /** dx = conv^T(dy, w), or dx += with `accumulate`. */
-  backwardInput(gpu: Gpu, t: BackwardInputOperands, s: Conv2dShape, accumulate: boolean): Promise<Dispatch[]>;
+  backwardInput(gpu: Gpu, t: BackwardInputOperands, s: Conv2dShape, accumulate: boolean, o?: AlgorithmOptions): Promise<Dispatch[]>;
   /** dw = sum over n, oy, ox of dy * x window (overwritten). */
-  backwardWeight(gpu: Gpu, t: BackwardWeightOperands, s: Conv2dShape): Promise<Dispatch[]>;
+  backwardWeight(gpu: Gpu, t: BackwardWeightOperands, s: Conv2dShape, o?: AlgorithmOptions): Promise<Dispatch[]>;
 }

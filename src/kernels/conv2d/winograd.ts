@@ -9,7 +9,7 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../../gpu/kernel.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import { matmul } from '../matmul.ts';
-import type { Conv2dAlgorithm, NormPrologue } from './algorithm.ts';
+import type { AlgorithmOptions, Conv2dAlgorithm, NormPrologue } from './algorithm.ts';
 import { checkGrid, conv2dOutSize, type Conv2dShape } from './shape.ts';
 
 const WG = 64;
@@ -65,7 +65,7 @@ const grid = (gpu: Gpu, count: number, what: string) => checkGrid(gpu, grid1d(co
 
 /** out (+)= conv3x3(inp, kernel) (+ bias, + per-sample channel bias, + residual): transform the
  *  weights and the input (one dispatch), 16 batched matmuls, transform back. */
-async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor; channelBias?: Tensor | null; residual?: Tensor | null; norm?: NormPrologue | null }, pass: string): Promise<Dispatch[]> {
+async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor; channelBias?: Tensor | null; residual?: Tensor | null; norm?: NormPrologue | null }, pass: string, o: AlgorithmOptions): Promise<Dispatch[]> {
   const { u, T } = problemParams(gpu, g, !!t.bias, `conv2d.${pass}.winograd:params`);
   const U = gpu.scratch('winoU', [16, g.oc, g.ic]);
   const V = gpu.scratch('winoV', [16, g.ic, T]);
@@ -75,7 +75,7 @@ async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias
   const extra = epilogue.channelBias || epilogue.residual ? [t.channelBias ?? M, t.residual ?? M] : [];
   return [
     (await kernel(gpu, 'prepare', { flip: g.flip, norm: t.norm })).bind([u, t.wt, U, t.inp, V, ...(t.norm ? [t.norm.coef] : [])], grid(gpu, g.ic * T + g.oc * g.ic, 'weight and input transforms'), `conv2d.${pass}.winograd.prepare`),
-    ...(await matmul(gpu, U, V, M)),
+    ...(await matmul(gpu, U, V, M, { variant: o.matmul })),
     (await kernel(gpu, 'output_transform', { flip: g.flip, ...epilogue })).bind([u, M, t.bias ?? t.wt, t.out, ...extra], grid(gpu, g.oc * T, 'output transform'), `conv2d.${pass}.winograd.output`),
   ];
 }
@@ -91,18 +91,18 @@ export const winograd: Conv2dAlgorithm = {
     return 16 * Math.max(s.cin, s.cout) * s.n * Math.ceil(Math.max(s.h, ho) / 2) * Math.ceil(Math.max(s.w, wo) / 2);
   },
 
-  forward(gpu, { x, w, b, y, channelBias, residual, norm }, s) {
+  forward(gpu, { x, w, b, y, channelBias, residual, norm }, s, o = {}) {
     const { ho, wo } = conv2dOutSize(s);
-    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y, channelBias, residual, norm }, 'forward');
+    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y, channelBias, residual, norm }, 'forward', o);
   },
 
-  backwardInput(gpu, { dy, w, dx }, s, accumulate) {
+  backwardInput(gpu, { dy, w, dx }, s, accumulate, o = {}) {
     const { ho, wo } = conv2dOutSize(s);
-    return convolve(gpu, { n: s.n, ic: s.cout, oc: s.cin, h: ho, w: wo, ho: s.h, wo: s.w, pad: 2 - s.pad, flip: true, accumulate }, { inp: dy, wt: w, bias: null, out: dx }, 'backwardInput');
+    return convolve(gpu, { n: s.n, ic: s.cout, oc: s.cin, h: ho, w: wo, ho: s.h, wo: s.w, pad: 2 - s.pad, flip: true, accumulate }, { inp: dy, wt: w, bias: null, out: dx }, 'backwardInput', o);
   },
 
   /** Transform x and dy per tile (one dispatch), 16 batched matmuls that sum over the tiles, transform back (overwrites dw). */
-  async backwardWeight(gpu, { x, dy, dw, norm }, s: Conv2dShape) {
+  async backwardWeight(gpu, { x, dy, dw, norm }, s: Conv2dShape, o = {}) {
     const { ho, wo } = conv2dOutSize(s);
     const g: Problem = { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false };
     const { u, T } = problemParams(gpu, g, false, 'conv2d.backwardWeight.winograd:params');
@@ -113,7 +113,7 @@ export const winograd: Conv2dAlgorithm = {
     const dU = gpu.scratch('winoU', [16, g.oc, g.ic]);
     return [
       (await kernel(gpu, 'prepare_wgrad', { norm })).bind([u, x, V, dy, D, ...(norm ? [norm.coef] : [])], grid(gpu, g.ic * T + g.oc * T, 'input and gradient transforms'), 'conv2d.backwardWeight.winograd.prepare'),
-      ...(await matmul(gpu, D, V, dU, { transB: true })),
+      ...(await matmul(gpu, D, V, dU, { transB: true, variant: o.matmul })),
       (await kernel(gpu, 'weight_grad_transform')).bind([u, dU, dw], grid(gpu, g.oc * g.ic, 'weight transform'), 'conv2d.backwardWeight.winograd.weight'),
     ];
   },
