@@ -100,13 +100,15 @@ export async function pickVariant<T extends Operands>(gpu: Gpu, key: string, var
   const trial = gpu.scope(`autotune ${key}`);
   try {
     const stand = standIns(trial, operands);
+    // Building may autotune the ops a variant is made of (a Winograd convolution's matmul), which take
+    // their own turns; the warm-up and timing runs take one turn on the device (Gpu.exclusive), so
+    // that no other op's timing runs share the queue with them.
     const built: [string, Dispatch[]][] = [];
-    for (const v of variants) {
-      const ds = await v.build(trial, stand);
-      await runOnce(trial, ds);
-      built.push([v.name, ds]);
-    }
-    for (let r = 0; r < reps; r++) for (const [name, ds] of built) timings[name] = Math.min(timings[name] ?? Infinity, await runOnce(trial, ds));
+    for (const v of variants) built.push([v.name, await v.build(trial, stand)]);
+    await gpu.exclusive(async () => {
+      for (const [, ds] of built) await runOnce(trial, ds);
+      for (let r = 0; r < reps; r++) for (const [name, ds] of built) timings[name] = Math.min(timings[name] ?? Infinity, await runOnce(trial, ds));
+    });
   } finally {
     trial.destroy();
   }

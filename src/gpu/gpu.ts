@@ -31,6 +31,8 @@ interface DeviceServices {
   features: { timestamps: boolean; f16: boolean; subgroups: boolean };
   errors: { lost: DeviceLostError | null; validation: string[]; destroyed: boolean };
   work: { clock: (() => number) | null };
+  /** The end of the last exclusive call (Gpu.exclusive). */
+  turns: { tail: Promise<void> };
 }
 
 export class Gpu {
@@ -78,6 +80,7 @@ export class Gpu {
       features: { timestamps: device.features.has('timestamp-query'), f16: device.features.has('shader-f16'), subgroups: device.features.has('subgroups') },
       errors,
       work: { clock: null },
+      turns: { tail: Promise.resolve() },
     };
   }
 
@@ -92,6 +95,23 @@ export class Gpu {
   }
   set workClock(clock: (() => number) | null) {
     this.services.work.clock = clock;
+  }
+
+  /**
+   * Runs `f` once no earlier exclusive call on this device (any scope) is still running; calls take
+   * turns in the order made. Autotuning times its candidates inside one: the modules of a network
+   * plan concurrently, and a timed submit waits for the whole queue, so without turns one op's timing
+   * runs would be charged with another's. `f` must not call `exclusive` itself (it would wait for
+   * itself).
+   */
+  exclusive<R>(f: () => Promise<R>): Promise<R> {
+    const turns = this.services.turns;
+    const run = turns.tail.then(f);
+    turns.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   /** Acquire an adapter and a device with the adapter's own limits and useful optional features. */

@@ -48,6 +48,26 @@ describe('autotune', () => {
     gpu.release(a);
   });
 
+  test('concurrent autotunes take turns: no timing run of one op overlaps another op\'s', async () => {
+    const { gpu } = ctx;
+    // A clock that ticks once per read: a timing run with no other op's reads between its start and
+    // its end measures exactly 1; overlapping runs (A starts, B starts while A waits, A ends) measure more.
+    const saved = gpu.workClock;
+    let tick = 0;
+    gpu.workClock = () => tick++;
+    try {
+      const build = async () => [];
+      const plan = (key: string) => pickVariant(gpu, key, [{ name: 'p', build }, { name: 'q', build }, { name: 'r', build }], {});
+      const choices = await Promise.all([plan('test:turns:a'), plan('test:turns:b'), plan('test:turns:c')]);
+      for (const c of choices) expect(c.timings).toEqual({ p: 1, q: 1, r: 1 });
+    } finally {
+      gpu.workClock = saved;
+    }
+    // A failed turn does not block the next one.
+    await expect(gpu.exclusive(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+    expect(await gpu.exclusive(async () => 7)).toBe(7);
+  });
+
   test('choices export by prefix and re-import into another device, where they are used without timing', async () => {
     const { gpu } = ctx;
     const a = gpu.upload(f32(randn(64 * 64, 6)), [64, 64]);
