@@ -3,16 +3,18 @@
 // the worker, set a small sample count next to the Score button, press it, and read the line beside
 // the loss chart. The scores of a barely trained model are poor, and that is not what is tested: the
 // page must show finite numbers in their ranges for the count asked, refuse a count the metrics cannot
-// take, and leave the worker's GPU at its baseline once the model (and its classifier) is released.
+// take, give the same scores for the downloaded checkpoint loaded back, and leave the worker's GPU at
+// its baseline once the model (and its classifier) is released.
 // A screenshot goes to tests/artifacts/demo-scores/.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Page } from 'puppeteer-core';
+import type { ElementHandle, Page } from 'puppeteer-core';
 import { openPage } from '../../scripts/chromium.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
 const artifacts = join(root, 'tests/artifacts/demo-scores');
+const downloads = join(artifacts, 'downloads');
 /** Training steps before scoring: enough for EMA weights that differ from the initial ones. */
 const STEPS = 3;
 /** Samples to score: SwiftShader is ~100x slower than a GPU; more than the k = 3 of precision/recall. */
@@ -24,9 +26,11 @@ let baseline: { buffers: number; bytes: number; session: boolean };
 
 beforeAll(async () => {
   rmSync(artifacts, { recursive: true, force: true });
-  mkdirSync(artifacts, { recursive: true });
+  mkdirSync(downloads, { recursive: true });
   session = await openPage({ root, path: '/demos/index.html' });
   page = session.page;
+  const cdp = await session.browser.target().createCDPSession();
+  await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
   await page.setViewport({ width: 1180, height: 900 });
   await page.waitForFunction(() => window.demo && window.demo.state !== 'starting', { timeout: 60_000 });
   baseline = await page.evaluate(() => window.demo.census());
@@ -110,6 +114,29 @@ describe('demo quality scores in headless Chromium', () => {
     expect(shown.text).toMatch(/Score button/);
     expect(await page.evaluate(() => window.demo.lastScores)).toEqual(before);
     await page.evaluate(() => window.demo.errors.splice(0));
+  });
+
+  test('the downloaded checkpoint, loaded back for sampling only, scores the same samples the same', async () => {
+    const trained = await page.evaluate(() => window.demo.lastScores!);
+    await page.click('#save');
+    await page.waitForFunction(() => window.demo.lastCheckpoint !== null, { timeout: 60_000 });
+    const name = await page.evaluate(() => window.demo.lastCheckpoint!.name);
+    const file = join(downloads, name);
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+    const input = (await page.$('#load')) as ElementHandle<HTMLInputElement>;
+    await input.uploadFile(file);
+    await page.waitForFunction(() => window.demo.model?.mode === 'sample' || window.demo.errors.length > 0, { timeout: 120_000 });
+    expect(await page.evaluate(() => window.demo.errors)).toEqual([]);
+    await page.evaluate(() => (window.demo.lastScores = null));
+    await setNumber(page, 'score-count', COUNT);
+    await page.click('#score');
+    await page.waitForFunction(() => window.demo.lastScores !== null || window.demo.errors.length > 0, { timeout: 300_000, polling: 250 });
+    const loaded = await page.evaluate(() => ({ errors: window.demo.errors, scores: window.demo.lastScores! }));
+    expect(loaded.errors).toEqual([]);
+    // Same EMA weights, sampler, steps and seeds (batchSeed(0, i)), same classifier: the same numbers.
+    const { seconds: _a, ...a } = loaded.scores;
+    const { seconds: _b, ...b } = trained;
+    expect(a).toEqual(b);
   });
 
   test('releasing the model and its classifier returns the worker GPU to its baseline', async () => {
