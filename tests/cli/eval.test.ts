@@ -15,7 +15,7 @@ import { initialParameters } from '../../src/nn/plan.ts';
 import { readJsonl } from '../../src/node/jsonl-log.ts';
 import { readClassifierWeights, shippedClassifierPath } from '../../src/node/classifier-asset.ts';
 import { createNodeGpu } from '../../src/node/device.ts';
-import { loadMnist } from '../../src/node/datasets.ts';
+import { loadImageFolder, loadMnist } from '../../src/node/datasets.ts';
 import { FeatureExtractor } from '../../src/eval/features.ts';
 import { referenceStatistics } from '../../src/eval/evaluator.ts';
 import { referenceImages } from '../../src/eval/reference.ts';
@@ -90,6 +90,14 @@ describe('softdiff eval --images refuses bad input, naming the flag', () => {
     ['empty-folder', (p) => mkdirSync(p), /--images: The folder .*empty-folder has no readable PNG or JPEG images/],
     ['folder-of-two', (p) => { mkdirSync(p); for (const k of [1, 2]) writeFileSync(join(p, `${k}.png`), encodePng({ width: 32, height: 32, channels: 1, data: new Uint8Array(1024).fill(40 * k) })); }, /--images .*folder-of-two holds 2 images; the scores need at least 4/],
   ];
+  test('a folder is bounded while it is listed, before any image is read (eval passes maxFiles: MAX_EVAL_IMAGES)', async () => {
+    const folder = join(dir, 'bad', 'five-files');
+    mkdirSync(folder, { recursive: true });
+    // Not even PNGs: the count is refused before any file is opened.
+    for (let i = 0; i < 5; i++) writeFileSync(join(folder, `${i}.png`), 'x');
+    await expect(loadImageFolder(folder, { size: 32, channels: 1, maxFiles: 4 })).rejects.toThrow(/five-files holds more than 4 image files/);
+    await expect(loadImageFolder(folder, { size: 32, channels: 1, maxFiles: 5, onWarning: () => {} })).rejects.toThrow(/no readable PNG or JPEG images \(5 candidate files/);
+  });
   test.each(cases)('%s', async (name, make, message) => {
     const path = join(dir, 'bad', name);
     mkdirSync(join(dir, 'bad'), { recursive: true });
