@@ -9,6 +9,7 @@ import { trainCommand } from './train.ts';
 import { sampleCommand } from './sample.ts';
 import { scheduleCommand } from './schedule.ts';
 import { benchCommand } from './bench.ts';
+import { labCommand } from './lab.ts';
 
 function infoCommand(io: CliIo): Command {
   return new Command('info').description('print the WebGPU adapter, its features and limits as JSON').action(async () => {
@@ -29,7 +30,7 @@ export async function main(argv: string[], io?: CliIo): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(add --help for the accepted options)')
     .configureOutput({ writeOut: out.out, writeErr: out.err });
-  for (const cmd of [trainCommand(out), sampleCommand(out), scheduleCommand(out), benchCommand(), infoCommand(out)]) {
+  for (const cmd of [trainCommand(out), sampleCommand(out), scheduleCommand(out), benchCommand(), labCommand(out), infoCommand(out)]) {
     cmd.exitOverride().showHelpAfterError('(add --help for the accepted options)').configureOutput({ writeOut: out.out, writeErr: out.err });
     program.addCommand(cmd);
   }

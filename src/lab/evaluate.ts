@@ -53,6 +53,12 @@ export class Evaluator {
     readonly cDsm: number,
     readonly fisher: { p: FisherEstimate; smoothed: FisherEstimate },
     readonly sigma: number,
+    /**
+     * The same constants on the evaluation points themselves: mean 1/2 ||grad log p||^2 over the clean
+     * points, mean (1/2 ||grad log q_sigma||^2 - 1/2 ||z / sigma||^2) over the noisy ones. They differ
+     * from cIsm, cDsm by the Monte Carlo error of the evaluation set, the same for every theta.
+     */
+    readonly sampleConstants: { cIsm: number; cDsm: number },
   ) {}
 
   static async create(gpu: Gpu, model: ScoreModel, density: GaussianMixture, o: EvaluatorOptions): Promise<Evaluator> {
@@ -75,7 +81,25 @@ export class Evaluator {
       throw e;
     }
     const fisher = { p: o.fisher?.p ?? fisherInformation(density), smoothed: o.fisher?.smoothed ?? fisherInformation(smoothed) };
-    return new Evaluator(gpu, clean, noisy, ismConstant(density, fisher.p), dsmConstant(density, o.sigma, fisher.smoothed), fisher, o.sigma);
+    // The evaluation points are fixed: draw them once and read what the constants need.
+    gpu.recorder('lab evaluate: points').run(clean.forward).run(noisy.forward).submit();
+    const d = density.dim;
+    const cleanPts = await gpu.read(clean.batch.model.input);
+    const noisyPts = await gpu.read(noisy.batch.model.input);
+    const z = await gpu.read(noisy.batch.noise);
+    let cIsm = 0;
+    let cDsm = 0;
+    const x = new Float64Array(d);
+    const g = new Float64Array(d);
+    for (let b = 0; b < n; b++) {
+      for (let j = 0; j < d; j++) x[j] = cleanPts[b * model.spec.inputDim + j]!;
+      density.score(x, g);
+      for (let j = 0; j < d; j++) cIsm += (0.5 * g[j]! * g[j]!) / n;
+      for (let j = 0; j < d; j++) x[j] = noisyPts[b * model.spec.inputDim + j]!;
+      smoothed.score(x, g);
+      for (let j = 0; j < d; j++) cDsm += (0.5 * (g[j]! * g[j]! - (z[b * d + j]! / o.sigma) ** 2)) / n;
+    }
+    return new Evaluator(gpu, clean, noisy, ismConstant(density, fisher.p), dsmConstant(density, o.sigma, fisher.smoothed), fisher, o.sigma, { cIsm, cDsm });
   }
 
   private record(): void {
