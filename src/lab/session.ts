@@ -232,22 +232,37 @@ export class LabSession {
     ];
   }
 
+  /**
+   * The three field panels over a backdrop. Arrow lengths saturate at the median magnitude of a
+   * reference field: p's score for the true panel; the target's (q_sigma's, or p's when the
+   * objective targets p) for the target and learned panels, so that those two read on one scale.
+   */
+  fieldPanels(field: FieldData, backdrop: Image8): { truth: Image8; target: Image8 | null; learned: Image8 } {
+    const median = (v: Float32Array) => {
+      const m = Array.from({ length: v.length / 2 }, (_, k) => Math.hypot(v[2 * k]!, v[2 * k + 1]!)).sort((a, b) => a - b);
+      return m[Math.floor(m.length / 2)]! || 1;
+    };
+    const refTruth = median(field.truth);
+    const refTarget = field.target ? median(field.target) : refTruth;
+    const panel = (v: Float32Array, c: (typeof COLORS)[keyof typeof COLORS], ref: number) => {
+      const img: Image8 = { ...backdrop, data: backdrop.data.slice() };
+      drawArrows(img, this.box, field.points, v, c, field.cell, ref);
+      return img;
+    };
+    return {
+      truth: panel(field.truth, COLORS.truth, refTruth),
+      target: field.target ? panel(field.target, COLORS.target, refTarget) : null,
+      learned: panel(field.learned, COLORS.learned, refTarget),
+    };
+  }
+
   /** density, field (true | target | learned), samples and curves pictures. */
   pictures(field: FieldData, samples: Float32Array, size = 384): { density: Image8; field: Image8; samples: Image8; curves: Image8; curvesSvg: string } {
     const box = this.box;
     const density = densityImage(this.density, box, size);
     const backdrop = densityImage(this.density, box, size, 0.55);
-    // one magnitude scale for all panels: the median true score magnitude on the grid
-    const mags = Array.from({ length: field.points.length / 2 }, (_, k) => Math.hypot(field.truth[2 * k]!, field.truth[2 * k + 1]!)).sort((a, b) => a - b);
-    const ref = mags[Math.floor(mags.length / 2)]! || 1;
-    const panel = (v: Float32Array, c: (typeof COLORS)[keyof typeof COLORS]) => {
-      const img: Image8 = { ...backdrop, data: backdrop.data.slice() };
-      drawArrows(img, box, field.points, v, c, field.cell, ref);
-      return img;
-    };
-    const panels = [panel(field.truth, COLORS.truth)];
-    if (field.target) panels.push(panel(field.target, COLORS.target));
-    panels.push(panel(field.learned, COLORS.learned));
+    const p = this.fieldPanels(field, backdrop);
+    const panels = p.target ? [p.truth, p.target, p.learned] : [p.truth, p.learned];
     const sampleImg: Image8 = { ...backdrop, data: backdrop.data.slice() };
     drawPoints(sampleImg, box, samples, COLORS.sample, 1.2, 0.8, this.density.dim);
     const series = this.series();
