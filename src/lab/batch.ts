@@ -9,7 +9,6 @@ import { ValueError } from '../gpu/errors.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { RngState } from '../diffusion/rng.ts';
 import { componentStride } from './mixture.ts';
-import { Owner } from './owner.ts';
 import type { ModelPlan, ScoreModel, PlanOptions } from './score-model.ts';
 
 export const TANGENT_MODES = { none: 0, basis: 1, gaussian: 2, rademacher: 3 } as const;
@@ -36,7 +35,7 @@ const WG = 64;
 
 export class BatchPlan {
   private constructor(
-    private readonly owner: Owner,
+    private readonly gpu: Gpu,
     readonly model: ModelPlan,
     readonly rng: RngState,
     readonly clean: Tensor,
@@ -47,7 +46,7 @@ export class BatchPlan {
     readonly options: Required<Omit<BatchOptions, 'model'>>,
   ) {}
 
-  static async create(gpu: Gpu, scoreModel: ScoreModel, o: BatchOptions): Promise<BatchPlan> {
+  static async create(parent: Gpu, scoreModel: ScoreModel, o: BatchOptions): Promise<BatchPlan> {
     const spec = scoreModel.spec;
     const d = spec.dim;
     const tangentMode = o.tangentMode ?? (o.tangents ? 'gaussian' : 'none');
@@ -56,30 +55,30 @@ export class BatchPlan {
     if (o.sigmas.length < 1 || !o.sigmas.every((s) => Number.isFinite(s) && s > 0)) throw new ValueError(`Noise levels must be positive numbers, got [${o.sigmas.join(', ')}].`);
     const stride = componentStride(d);
     if (o.source.length < stride || o.source.length % stride !== 0) throw new ValueError(`The batch source table has ${o.source.length} floats, not a multiple of ${stride} (a ${d}-D sampler layout).`);
-    const owner = new Owner(gpu);
+    const gpu = parent.scope('lab:batch');
     let model: ModelPlan | undefined;
     let rng: RngState | undefined;
     try {
       model = await scoreModel.plan(o.primal, tangents, o.model ?? {});
       rng = new RngState(gpu, o.seed >>> 0, 0);
-      const source = owner.upload(o.source, [o.source.length], 'lab:batch:source');
-      const sigmas = owner.upload(Float32Array.from(o.sigmas), [o.sigmas.length], 'lab:batch:sigmas');
-      const clean = owner.tensor([o.primal, d], 'lab:batch:clean');
-      const noise = owner.tensor([o.primal, d], 'lab:batch:noise');
-      const sigma = owner.tensor([o.primal], 'lab:batch:sigma');
-      const params = owner.uniform(
+      const source = gpu.upload(o.source, [o.source.length], 'lab:batch:source');
+      const sigmas = gpu.upload(Float32Array.from(o.sigmas), [o.sigmas.length], 'lab:batch:sigmas');
+      const clean = gpu.tensor([o.primal, d], 'lab:batch:clean');
+      const noise = gpu.tensor([o.primal, d], 'lab:batch:noise');
+      const sigma = gpu.tensor([o.primal], 'lab:batch:sigma');
+      const params = gpu.uniform(
         new Params().u32(o.primal, d, spec.inputDim, o.source.length / stride, stride, tangents, TANGENT_MODES[tangentMode], o.sigmas.length, o.noise ? 1 : 0),
         'lab:batch',
       );
       const k = await gpu.kernel({ shader: 'lab_batch', entry: 'prepare_batch', bindings: ['uniform', 'uniform', 'read', 'read', 'rw', 'rw', 'rw', 'rw'], constants: { WG } });
       const draw = k.bind([params, rng.buffer, source, sigmas, model.input, clean, noise, sigma], grid1d(o.primal, WG), 'lab batch');
       const options = { primal: o.primal, tangents, tangentMode, noise: !!o.noise, sigmas: [...o.sigmas], source: o.source, seed: o.seed };
-      const plan = new BatchPlan(owner, model, rng, clean, noise, sigma, [draw, ...model.forward], options);
+      const plan = new BatchPlan(gpu, model, rng, clean, noise, sigma, [draw, ...model.forward], options);
       return plan;
     } catch (e) {
       model?.destroy();
       rng?.destroy();
-      owner.destroy();
+      gpu.destroy();
       throw e;
     }
   }
@@ -92,6 +91,6 @@ export class BatchPlan {
   destroy(): void {
     this.model.destroy();
     this.rng.destroy();
-    this.owner.destroy();
+    this.gpu.destroy();
   }
 }

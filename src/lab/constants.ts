@@ -8,7 +8,7 @@
 // In 2-D F is computed by the midpoint rule on a grid whose step is a third of the smallest component
 // std (for these smooth, Gaussian-tailed integrands the rule's error is far below float64 rounding);
 // in other dimensions by Monte Carlo, with its standard error.
-import { HostRng } from '../data/host-rng.ts';
+import { HostRng } from '../base/host-rng.ts';
 import type { GaussianMixture } from './mixture.ts';
 
 export interface FisherEstimate {

@@ -11,10 +11,9 @@ import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ValueError } from '../gpu/errors.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { RngState } from '../diffusion/rng.ts';
-import { HostRng } from '../data/host-rng.ts';
+import { HostRng } from '../base/host-rng.ts';
 import type { GaussianMixture } from './mixture.ts';
 import { GpuMixture } from './mixture-gpu.ts';
-import { Owner } from './owner.ts';
 import type { ModelPlan, ScoreModel } from './score-model.ts';
 
 export type ScoreSource = { model: ScoreModel } | { density: GaussianMixture };
@@ -40,7 +39,6 @@ export const LANGEVIN_LIMITS = { chains: 1 << 20, steps: 100_000, levels: 1000 }
 export class LangevinSampler {
   private constructor(
     private readonly gpu: Gpu,
-    private readonly owner: Owner,
     private readonly plan: ModelPlan | null,
     private readonly mixture: GpuMixture | null,
     private readonly density: GaussianMixture | null,
@@ -55,7 +53,7 @@ export class LangevinSampler {
     readonly options: LangevinOptions,
   ) {}
 
-  static async create(gpu: Gpu, source: ScoreSource, o: LangevinOptions): Promise<LangevinSampler> {
+  static async create(parent: Gpu, source: ScoreSource, o: LangevinOptions): Promise<LangevinSampler> {
     const int = (what: string, v: number, hi: number) => {
       if (!Number.isInteger(v) || v < 1 || v > hi) throw new ValueError(`Langevin ${what} must be an integer in [1, ${hi}], got ${v}.`);
     };
@@ -74,7 +72,7 @@ export class LangevinSampler {
     const dim = model ? model.spec.dim : density!.dim;
     const inputDim = model ? model.spec.inputDim : dim;
     if (o.init && o.init.length !== o.chains * dim) throw new ValueError(`Langevin init has ${o.init.length} values; expected chains x dim = ${o.chains * dim}.`);
-    const owner = new Owner(gpu);
+    const gpu = parent.scope('lab:langevin');
     let plan: ModelPlan | null = null;
     let mixture: GpuMixture | null = null;
     let rng: RngState | null = null;
@@ -90,24 +88,24 @@ export class LangevinSampler {
       } else {
         const first = o.sigmas ? density!.smoothed(o.sigmas[0]!) : density!;
         mixture = new GpuMixture(gpu, first);
-        x = owner.tensor([o.chains, dim], 'lab:langevin:x');
-        score = owner.tensor([o.chains, dim], 'lab:langevin:score');
+        x = gpu.tensor([o.chains, dim], 'lab:langevin:x');
+        score = gpu.tensor([o.chains, dim], 'lab:langevin:score');
         scoreDispatches.push(await mixture.score(x, o.chains, dim, score));
       }
       rng = new RngState(gpu, (o.seed ?? 0) >>> 0, 0);
-      const counter = owner.tensor([1], 'lab:langevin:counter', 'u32');
-      const params = owner.uniform(new Params().u32(o.chains, dim, inputDim, 0).f32(0, 0, 0, 0), 'lab:langevin');
+      const counter = gpu.tensor([1], 'lab:langevin:counter', 'u32');
+      const params = gpu.uniform(new Params().u32(o.chains, dim, inputDim, 0).f32(0, 0, 0, 0), 'lab:langevin');
       const kernel = (entry: string, bindings: ('uniform' | 'read' | 'rw')[]) =>
         gpu.kernel({ shader: 'lab_langevin', entry, bindings, flags: { STEP: entry === 'langevin_step', SET_LEVEL: entry === 'langevin_set_level', ADVANCE: entry === 'langevin_advance' }, constants: { WG } });
       const step = (await kernel('langevin_step', ['uniform', 'uniform', 'read', 'read', 'rw'])).bind([params, rng.buffer, counter, score, x], grid1d(o.chains, WG), 'lab langevin step');
       const advance = (await kernel('langevin_advance', ['uniform', 'rw'])).bind([params, counter], [1, 1, 1], 'lab langevin advance');
       const levelDispatches = inputDim > dim ? [(await kernel('langevin_set_level', ['uniform', 'rw'])).bind([params, x], grid1d(o.chains, WG), 'lab langevin set level')] : [];
-      return new LangevinSampler(gpu, owner, plan, mixture, density, rng, x, counter, params, levelDispatches, [...scoreDispatches, step, advance], dim, inputDim, o);
+      return new LangevinSampler(gpu, plan, mixture, density, rng, x, counter, params, levelDispatches, [...scoreDispatches, step, advance], dim, inputDim, o);
     } catch (e) {
       plan?.destroy();
       mixture?.destroy();
       rng?.destroy();
-      owner.destroy();
+      gpu.destroy();
       throw e;
     }
   }
@@ -164,6 +162,6 @@ export class LangevinSampler {
     this.plan?.destroy();
     this.mixture?.destroy();
     this.rng.destroy();
-    this.owner.destroy();
+    this.gpu.destroy();
   }
 }

@@ -6,25 +6,21 @@ import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { componentStride, MAX_GPU_DIM, type GaussianMixture } from './mixture.ts';
-import { Owner } from './owner.ts';
 
 const WG = 64;
 
 export class GpuMixture {
-  private readonly owner: Owner;
+  readonly gpu: Gpu;
   readonly table: Tensor;
   readonly dim: number;
   readonly components: number;
 
-  constructor(
-    readonly gpu: Gpu,
-    mixture: GaussianMixture,
-  ) {
+  constructor(parent: Gpu, mixture: GaussianMixture) {
     if (mixture.dim > MAX_GPU_DIM) throw new ValueError(`The GPU score takes dimensions up to ${MAX_GPU_DIM}, got ${mixture.dim}.`);
-    this.owner = new Owner(gpu);
+    this.gpu = parent.scope('lab:mixture');
     this.dim = mixture.dim;
     this.components = mixture.size;
-    this.table = this.owner.upload(mixture.pack(), [mixture.size, componentStride(mixture.dim)], 'lab:mixture');
+    this.table = this.gpu.upload(mixture.pack(), [mixture.size, componentStride(mixture.dim)], 'lab:mixture');
   }
 
   /** Replace the components (same dimension and count). */
@@ -42,11 +38,11 @@ export class GpuMixture {
     if (rowStride < this.dim || points.size < n * rowStride) throw new ShapeError('mixture score points', `${n} rows of ${rowStride} >= ${this.dim}`, points.shape);
     if (score.size < n * this.dim) throw new ShapeError('mixture score output', [n, this.dim], score.shape);
     const k = await this.gpu.kernel({ shader: 'lab_mixture', entry: 'mixture_score', bindings: ['uniform', 'read', 'read', 'rw'], constants: { WG } });
-    const p = this.owner.uniform(new Params().u32(n, this.dim, rowStride, this.components, componentStride(this.dim)), 'lab:mixture-score');
+    const p = this.gpu.uniform(new Params().u32(n, this.dim, rowStride, this.components, componentStride(this.dim)), 'lab:mixture-score');
     return k.bind([p, this.table, points, score], grid1d(n, WG), 'lab mixture score');
   }
 
   destroy(): void {
-    this.owner.destroy();
+    this.gpu.destroy();
   }
 }

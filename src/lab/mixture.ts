@@ -8,7 +8,7 @@
 // sample (parzen()). These are the exact answers the lab's GPU kernels and objectives are tested
 // against, and what its pictures draw. pack*() lay a mixture out for shaders/lab_mixture.wgsl.
 import { ValueError } from '../gpu/errors.ts';
-import type { HostRng } from '../data/host-rng.ts';
+import type { HostRng } from '../base/host-rng.ts';
 
 export interface MixtureComponent {
   weight: number;

@@ -21,7 +21,6 @@ import { planReduce } from '../kernels/reduce.ts';
 import { BatchPlan, type BatchOptions, type TangentMode } from './batch.ts';
 import { GaussianMixture, packEmpirical } from './mixture.ts';
 import { GpuMixture } from './mixture-gpu.ts';
-import { Owner } from './owner.ts';
 import type { ScoreModel } from './score-model.ts';
 
 export const OBJECTIVES = ['esm', 'esm-smoothed', 'esm-parzen', 'ism', 'ssm', 'ssm-vr', 'dsm', 'ncsn', 'dae'] as const;
@@ -129,7 +128,7 @@ const WG = 64;
 /** One batch, the model's forward pass over it, and objective heads. */
 export class ObjectivePlan {
   private constructor(
-    private readonly owner: Owner,
+    private readonly gpu: Gpu,
     private readonly mixtures: GpuMixture[],
     readonly batch: BatchPlan,
     readonly heads: ObjectiveHead[],
@@ -142,8 +141,8 @@ export class ObjectivePlan {
     return this.batch.model.backward;
   }
 
-  static async create(gpu: Gpu, model: ScoreModel, batchOptions: BatchOptions, heads: HeadSpec[]): Promise<ObjectivePlan> {
-    const owner = new Owner(gpu);
+  static async create(parent: Gpu, model: ScoreModel, batchOptions: BatchOptions, heads: HeadSpec[]): Promise<ObjectivePlan> {
+    const gpu = parent.scope('lab:objective');
     const mixtures: GpuMixture[] = [];
     let batch: BatchPlan | undefined;
     try {
@@ -160,27 +159,27 @@ export class ObjectivePlan {
         if (h.target instanceof GaussianMixture) {
           const gm = new GpuMixture(gpu, h.target);
           mixtures.push(gm);
-          target = owner.tensor([primal, spec.dim], `lab:objective:target${i}`);
+          target = gpu.tensor([primal, spec.dim], `lab:objective:target${i}`);
           forward.push(await gm.score(mp.input, primal, spec.inputDim, target));
         }
-        const perSample = owner.tensor([primal], `lab:objective:per-sample${i}`);
-        const loss = owner.tensor([1], `lab:objective:loss${i}`);
-        const params = owner.uniform(
+        const perSample = gpu.tensor([primal], `lab:objective:per-sample${i}`);
+        const loss = gpu.tensor([1], `lab:objective:loss${i}`);
+        const params = gpu.uniform(
           new Params()
             .u32(primal, spec.dim, tangents, spec.inputDim, h.mode, h.sliced ? 1 : 0, h.weightPower ?? 0)
             .f32(h.coef ?? 0.5, h.traceScale ?? 1, 1 / primal),
           `lab:objective${i}`,
         );
         forward.push(k.bind([params, mp.output, mp.input, target, batch.noise, batch.sigma, mp.dOutput, perSample], grid1d(primal, WG), `lab objective${i}`));
-        const reduce = await owner.capture(() => planReduce(gpu, 'mean', perSample, loss));
+        const reduce = await planReduce(gpu, 'mean', perSample, loss);
         forward.push(...reduce.dispatches);
         out.push({ spec: h, perSample, loss });
       }
-      return new ObjectivePlan(owner, mixtures, batch, out, forward);
+      return new ObjectivePlan(gpu, mixtures, batch, out, forward);
     } catch (e) {
       for (const m of mixtures) m.destroy();
       batch?.destroy();
-      owner.destroy();
+      gpu.destroy();
       throw e;
     }
   }
@@ -192,7 +191,7 @@ export class ObjectivePlan {
   destroy(): void {
     for (const m of this.mixtures) m.destroy();
     this.batch.destroy();
-    this.owner.destroy();
+    this.gpu.destroy();
   }
 }
 

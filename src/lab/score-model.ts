@@ -11,11 +11,10 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ValueError } from '../gpu/errors.ts';
-import { FlatLayout } from '../gpu/pool.ts';
+import { FlatLayout } from '../gpu/flat-layout.ts';
 import type { Tensor } from '../gpu/tensor.ts';
-import { HostRng } from '../data/host-rng.ts';
+import { HostRng } from '../base/host-rng.ts';
 import { MAX_GPU_DIM } from './mixture.ts';
-import { Owner } from './owner.ts';
 
 export const ACTIVATIONS = ['tanh', 'softplus', 'sigmoid', 'silu'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -144,7 +143,7 @@ export interface PlanOptions {
 export class ModelPlan {
   readonly rows: number;
   private constructor(
-    private readonly owner: Owner,
+    private readonly gpu: Gpu,
     readonly primal: number,
     readonly tangents: number,
     /** [R, inputDim]: points, then tangent directions. */
@@ -159,15 +158,15 @@ export class ModelPlan {
     this.rows = primal * (1 + tangents);
   }
 
-  static async create(gpu: Gpu, spec: ModelSpec, params: Tensor, grads: Tensor, primal: number, tangents: number, opts: PlanOptions = {}): Promise<ModelPlan> {
+  static async create(parent: Gpu, spec: ModelSpec, params: Tensor, grads: Tensor, primal: number, tangents: number, opts: PlanOptions = {}): Promise<ModelPlan> {
     checkInt('Batch (points)', primal, 1, 1 << 22);
     checkInt('Tangent directions', tangents, 0, 64);
-    const owner = new Owner(gpu);
+    const gpu = parent.scope('lab:model-plan');
     try {
       const R = primal * (1 + tangents);
-      const input = owner.tensor([R, spec.inputDim], 'lab:model:input');
-      const output = owner.tensor([R, spec.dim], 'lab:model:output');
-      const dOutput = owner.tensor([R, spec.dim], 'lab:model:dOutput');
+      const input = gpu.tensor([R, spec.inputDim], 'lab:model:input');
+      const output = gpu.tensor([R, spec.dim], 'lab:model:output');
+      const dOutput = gpu.tensor([R, spec.dim], 'lab:model:dOutput');
       const pv = spec.layout.views(params.buffer);
       const gv = spec.layout.views(grads.buffer);
       // views() gives offsets relative to the buffer; the params tensor itself starts at offset 0
@@ -177,7 +176,7 @@ export class ModelPlan {
       const skip = opts.raw ? 0 : spec.output.skip;
       const cond = !opts.raw && spec.output.conditional;
       const uniform = (l: DenseLayer, label: string) =>
-        owner.uniform(new Params().u32(R, primal, l.nin, l.nout, spec.dim, spec.inputDim).f32(scale, skip), label);
+        gpu.uniform(new Params().u32(R, primal, l.nin, l.nout, spec.dim, spec.inputDim).f32(scale, skip), label);
 
       const pre: Tensor[] = [];
       const post: Tensor[] = [];
@@ -186,13 +185,13 @@ export class ModelPlan {
         const l = spec.layers[i]!;
         const x = i === 0 ? input : post[i - 1]!;
         const isOut = i === last;
-        const y = isOut ? output : owner.tensor([R, l.nout], `lab:model:pre${i}`);
+        const y = isOut ? output : gpu.tensor([R, l.nout], `lab:model:pre${i}`);
         const u = uniform(l, `lab:dense${i}`);
         const k = await mlpKernel(gpu, 'dense_forward', ['uniform', 'read', 'read', 'read', 'read', 'rw'], act, { TRANSPOSED: l.transposed, OUTPUT: isOut, COND: isOut && cond });
         forward.push(k.bind([u, x, pv.get(l.weight)!, pv.get(l.bias)!, input, y], grid1d(R * l.nout, WG), `lab dense${i}`));
         if (!isOut) {
           pre.push(y);
-          const h = owner.tensor([R, l.nout], `lab:model:post${i}`);
+          const h = gpu.tensor([R, l.nout], `lab:model:post${i}`);
           post.push(h);
           const ka = await mlpKernel(gpu, 'act_forward', ['uniform', 'read', 'rw'], act);
           forward.push(ka.bind([u, y, h], grid1d(primal * l.nout, WG), `lab act${i}`));
@@ -202,12 +201,12 @@ export class ModelPlan {
       const backward: Dispatch[] = [];
       let dy = dOutput;
       if (scale !== 1 || cond) {
-        dy = owner.tensor([R, spec.dim], 'lab:model:dPreOut');
+        dy = gpu.tensor([R, spec.dim], 'lab:model:dPreOut');
         const k = await mlpKernel(gpu, 'output_backward', ['uniform', 'read', 'read', 'rw'], act, { COND: cond });
         backward.push(k.bind([uniform(spec.layers[last]!, 'lab:output-backward'), dOutput, input, dy], grid1d(R * spec.dim, WG), 'lab output backward'));
       }
       const hidden = spec.layers.length > 1 ? spec.layers[0]!.nout : 0;
-      const scratch = hidden ? [owner.tensor([R, hidden], 'lab:model:dPost'), owner.tensor([R, hidden], 'lab:model:dPre')] : [];
+      const scratch = hidden ? [gpu.tensor([R, hidden], 'lab:model:dPost'), gpu.tensor([R, hidden], 'lab:model:dPre')] : [];
       const written = new Set<string>();
       for (let i = last; i >= 0; i--) {
         const l = spec.layers[i]!;
@@ -227,34 +226,34 @@ export class ModelPlan {
           dy = dPre;
         }
       }
-      return new ModelPlan(owner, primal, tangents, input, output, dOutput, forward, backward);
+      return new ModelPlan(gpu, primal, tangents, input, output, dOutput, forward, backward);
     } catch (e) {
-      owner.destroy();
+      gpu.destroy();
       throw e;
     }
   }
 
   destroy(): void {
-    this.owner.destroy();
+    this.gpu.destroy();
   }
 }
 
 /** A score model's parameters and gradients on the GPU. */
 export class ScoreModel {
-  private readonly owner: Owner;
+  readonly gpu: Gpu;
   readonly params: Tensor;
   readonly grads: Tensor;
 
   constructor(
-    readonly gpu: Gpu,
+    parent: Gpu,
     readonly spec: ModelSpec,
     seed = 0,
   ) {
-    this.owner = new Owner(gpu);
+    this.gpu = parent.scope(`lab:${spec.kind}`);
     const n = spec.layout.size;
-    this.params = this.owner.tensor([n], `lab:${spec.kind}:params`, 'f32', 'the model width or depth');
-    this.grads = this.owner.tensor([n], `lab:${spec.kind}:grads`, 'f32', 'the model width or depth');
-    gpu.write(this.params, initialParameters(spec, seed));
+    this.params = this.gpu.tensor([n], `lab:${spec.kind}:params`, 'f32', 'the model width or depth');
+    this.grads = this.gpu.tensor([n], `lab:${spec.kind}:grads`, 'f32', 'the model width or depth');
+    this.gpu.write(this.params, initialParameters(spec, seed));
   }
 
   get dim(): number {
@@ -282,7 +281,8 @@ export class ScoreModel {
     return this.gpu.read(this.grads);
   }
 
+  /** Releases the parameters and every plan made from this model. */
   destroy(): void {
-    this.owner.destroy();
+    this.gpu.destroy();
   }
 }

@@ -116,7 +116,11 @@ export class LabSession {
     const lr = this.settings.lr ?? TRAINER_DEFAULTS.lr;
     const decay = this.settings.lrDecay ?? 0.1;
     if (!(decay > 0 && decay <= 1)) throw new ValueError(`lrDecay must be in (0, 1], got ${decay}.`);
-    if (this.curve.length === 0) o.onPoint?.(await this.record());
+    const record = async () => {
+      const p = await this.record();
+      o.onPoint?.(p);
+    };
+    if (this.curve.length === 0) await record();
     const end = this.step + steps;
     while (this.step < end && !o.shouldStop?.()) {
       const n = Math.min(every - (this.step % every), end - this.step);
@@ -125,7 +129,7 @@ export class LabSession {
       this.trainer.run(n);
       await this.gpu.done();
       this.trainSeconds += (performance.now() - t0) / 1000;
-      if (this.step % every === 0 || this.step === end) o.onPoint?.(await this.record());
+      if (this.step % every === 0 || this.step === end) await record();
     }
   }
 

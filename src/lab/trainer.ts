@@ -4,10 +4,9 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import { ValueError } from '../gpu/errors.ts';
 import { AdamW, type AdamWOptions } from '../kernels/adamw.ts';
-import { HostRng } from '../data/host-rng.ts';
+import { HostRng } from '../base/host-rng.ts';
 import type { GaussianMixture } from './mixture.ts';
 import { objectiveSetup, trainingObjective, type ObjectiveConfig, type ObjectivePlan } from './objectives.ts';
-import { Owner } from './owner.ts';
 import { ScoreModel, mlpSpec, tiedSpec, type Activation } from './score-model.ts';
 
 export interface ModelConfig {
@@ -44,7 +43,6 @@ export class LabTrainer {
   private stepCount = 0;
   private constructor(
     private readonly gpu: Gpu,
-    private readonly owner: Owner,
     readonly density: GaussianMixture,
     readonly model: ScoreModel,
     readonly plan: ObjectivePlan,
@@ -54,7 +52,7 @@ export class LabTrainer {
     readonly trainingSet: Float32Array | undefined,
   ) {}
 
-  static async create(gpu: Gpu, density: GaussianMixture, o: LabTrainerOptions): Promise<LabTrainer> {
+  static async create(parent: Gpu, density: GaussianMixture, o: LabTrainerOptions): Promise<LabTrainer> {
     const seed = o.seed ?? TRAINER_DEFAULTS.seed;
     const batch = o.batch ?? TRAINER_DEFAULTS.batch;
     const lr = o.lr ?? TRAINER_DEFAULTS.lr;
@@ -64,18 +62,14 @@ export class LabTrainer {
     if (!Number.isInteger(trainSize) || trainSize < 0 || trainSize > 100_000) throw new ValueError(`trainSize must be an integer in [0, 100000], got ${trainSize}.`);
     if (setup.needsTrainingSet && trainSize < 1) throw new ValueError(`The ${o.objective.objective} objective needs a training set (trainSize >= 1).`);
     const trainingSet = trainSize > 0 ? Float32Array.from(density.sample(trainSize, new HostRng(seed ^ 0x5eed))) : undefined;
+    const gpu = parent.scope('lab:trainer');
     const model = createModel(gpu, density, o.objective, o.model, seed);
-    const owner = new Owner(gpu);
-    let plan: ObjectivePlan | undefined;
     try {
-      plan = await trainingObjective(gpu, model, density, o.objective, { batch, seed, trainingSet });
-      const p = plan;
-      const optimizer = await owner.capture(() => AdamW.create(gpu, model.spec.layout, model.params, model.grads, { ...o.optimizer, lr, emaDecay: 0 }));
-      return new LabTrainer(gpu, owner, density, model, p, optimizer, o, trainingSet);
+      const plan = await trainingObjective(gpu, model, density, o.objective, { batch, seed, trainingSet });
+      const optimizer = await AdamW.create(gpu, model.spec.layout, model.params, model.grads, { ...o.optimizer, lr, emaDecay: 0 });
+      return new LabTrainer(gpu, density, model, plan, optimizer, o, trainingSet);
     } catch (e) {
-      plan?.destroy();
-      model.destroy();
-      owner.destroy();
+      gpu.destroy(); // the model, its plans and the optimizer are scopes of this one
       throw e;
     }
   }
@@ -102,8 +96,9 @@ export class LabTrainer {
   }
 
   destroy(): void {
+    this.optimizer.destroy();
     this.plan.destroy();
     this.model.destroy();
-    this.owner.destroy();
+    this.gpu.destroy();
   }
 }

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { GaussianMixture, packEmpirical, componentStride } from '../../src/lab/mixture.ts';
 import { DENSITY_NAMES, namedDensity, parseMixture } from '../../src/lab/densities.ts';
 import { fisherInformation, dsmConstant, ismConstant } from '../../src/lab/constants.ts';
-import { HostRng } from '../../src/data/host-rng.ts';
+import { HostRng } from '../../src/base/host-rng.ts';
 import { ValueError } from '../../src/gpu/errors.ts';
 import { expectClose } from '../helpers/expect-close.ts';
 

@@ -13,7 +13,7 @@ import { GpuMixture } from '../../src/lab/mixture-gpu.ts';
 import { GaussianMixture, packEmpirical } from '../../src/lab/mixture.ts';
 import { namedDensity } from '../../src/lab/densities.ts';
 import { OBJECTIVES, objectiveSetup, trainingObjective, geometricSigmas, type ObjectiveConfig, type ObjectiveName } from '../../src/lab/objectives.ts';
-import { HostRng } from '../../src/data/host-rng.ts';
+import { HostRng } from '../../src/base/host-rng.ts';
 import { ShapeError, ValueError } from '../../src/gpu/errors.ts';
 import { mixtureScoreRef, modelBackwardRef, modelForwardRef, objectiveRef, prepareBatchRef, type ObjectiveRefSpec } from '../reference/lab.ts';
 
@@ -97,8 +97,8 @@ describe('lab_mixture.wgsl: mixture_score is the exact score', () => {
     const scale = Math.max(...ref.map(Math.abs));
     expectClose(await gpu.read(out), ref, { atol: 2e-5 * scale, rtol: 1e-4 });
     gm.destroy();
-    gpu.pool.release(x);
-    gpu.pool.release(out);
+    gpu.release(x);
+    gpu.release(out);
   });
 
   test('setMixture swaps in the smoothed mixture; a different size is a ShapeError', async () => {

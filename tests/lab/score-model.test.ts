@@ -122,17 +122,17 @@ describe('score models on the GPU against the float64 reference', () => {
     model.destroy();
   });
 
-  test('destroy() releases every buffer a model and its plans made', async () => {
+  test('destroy() releases every buffer a model and its plans made (the census returns to its baseline)', async () => {
     const { gpu } = ctx;
-    const before = gpu.pool.bytes;
+    const before = gpu.census.snapshot();
     const model = new ScoreModel(gpu, mlpSpec({ dim: 2, width: 32, depth: 3, conditional: true }));
     const a = await model.plan(64, 2);
     const b = await model.plan(16, 0, { raw: true });
-    expect(gpu.pool.bytes).toBeGreaterThan(before);
+    expect(gpu.census.snapshot().bytes).toBeGreaterThan(before.bytes);
     a.destroy();
-    b.destroy();
-    model.destroy();
-    expect(gpu.pool.bytes).toBe(before);
+    model.destroy(); // also releases plan b, made from it
+    expect(gpu.census.snapshot()).toEqual(before);
+    b.destroy(); // idempotent
   });
 
   test('bad configurations get clear errors', () => {
