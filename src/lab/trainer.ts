@@ -28,7 +28,11 @@ export interface LabTrainerOptions {
   optimizer?: Omit<AdamWOptions, 'lr'>;
 }
 
-export const TRAINER_DEFAULTS = { batch: 256, lr: 2e-3, seed: 0, width: 64, depth: 2, activation: 'softplus' as Activation, parzenTrainSize: 1000 };
+/**
+ * Defaults: SiLU trains these fields several times faster than softplus or tanh at the same step
+ * count (rings, ESM(q_0.3), 1000 steps at lr 1e-2: 7% of the zero model's error against 35% and 63%).
+ */
+export const TRAINER_DEFAULTS = { batch: 256, lr: 1e-2, seed: 0, width: 64, depth: 2, activation: 'silu' as Activation, parzenTrainSize: 1000 };
 
 /** The model an objective trains: the tied autoencoder (dae, or when asked), else an MLP. */
 export function createModel(gpu: Gpu, density: GaussianMixture, objective: ObjectiveConfig, cfg: ModelConfig = {}, seed = 0): ScoreModel {
