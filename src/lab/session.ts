@@ -7,7 +7,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { ValueError } from '../gpu/errors.ts';
 import type { Image8 } from '../io/grid.ts';
 import { namedDensity, parseMixture } from './densities.ts';
-import { Evaluator, type Evaluation } from './evaluate.ts';
+import { Evaluator } from './evaluate.ts';
 import { LangevinSampler } from './langevin.ts';
 import { GaussianMixture } from './mixture.ts';
 import { DEFAULT_SIGMA, geometricSigmas, objectiveSetup, type ObjectiveName, type Projection } from './objectives.ts';
@@ -47,7 +47,28 @@ export interface CurvePoint {
   ism: number;
   esmSmoothed: number;
   dsm: number;
+  /**
+   * Standard errors of the means of the per-point differences J_ESM(p) - J_ISM and
+   * J_ESM(q_sigma) - J_DSM: how far each pair may sit from its constant by Monte Carlo error alone.
+   */
+  seIsmPair: number;
+  seDsmPair: number;
 }
+
+/** Mean of a and standard error of the mean of a - b (float64). */
+function pairStats(a: Float32Array, b: Float32Array): { mean: number; se: number } {
+  let s = 0;
+  let s2 = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = a[i]! - b[i]!;
+    s += d;
+    s2 += d * d;
+  }
+  const m = s / a.length;
+  return { mean: m, se: Math.sqrt(Math.max(0, s2 / a.length - m * m) / a.length) };
+}
+
+const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
 
 export interface FieldData {
   points: Float32Array;
@@ -99,9 +120,18 @@ export class LabSession {
 
   /** The evaluation objectives now, with the last batch's loss, appended to the curve. */
   async record(): Promise<CurvePoint> {
-    const e: Evaluation = await this.evaluator.evaluate();
+    const pp = await this.evaluator.perPoint();
     const loss = this.step > 0 ? await this.trainer.loss() : Number.NaN;
-    const p = { step: this.step, loss, ...e };
+    const p: CurvePoint = {
+      step: this.step,
+      loss,
+      esm: mean(pp.esm),
+      ism: mean(pp.ism),
+      esmSmoothed: mean(pp.esmSmoothed),
+      dsm: mean(pp.dsm),
+      seIsmPair: pairStats(pp.esm, pp.ism).se,
+      seDsmPair: pairStats(pp.esmSmoothed, pp.dsm).se,
+    };
     this.curve.push(p);
     return p;
   }
@@ -313,7 +343,14 @@ export class LabSession {
         note: 'J_ESM(p) = J_ISM + cIsm; J_ESM(q_sigma) = J_DSM + cDsm (expectations). The curves are means over fixed evaluation points; on those points the constants are evalSetConstants, which differ from cIsm, cDsm by the evaluation set\'s Monte Carlo error (the same at every step)',
       },
       evalPoints: this.settings.evalPoints ?? 4096,
-      final: last && { ...last, ismPlusC: last.ism + ev.cIsm, dsmPlusC: last.dsm + ev.cDsm },
+      final: last && {
+        ...last,
+        ismPlusC: last.ism + ev.cIsm,
+        dsmPlusC: last.dsm + ev.cDsm,
+        /** (J_ESM - (J + C)) in standard errors of the per-point differences: |z| < ~3 is agreement. */
+        ismPairZ: (last.esm - last.ism - ev.cIsm) / last.seIsmPair,
+        dsmPairZ: (last.esmSmoothed - last.dsm - ev.cDsm) / last.seDsmPair,
+      },
       curve: this.curve,
       samples: sampleMoments,
       timing: { trainSeconds: this.trainSeconds, steps: this.step, stepsPerSecond: this.step / Math.max(this.trainSeconds, 1e-9), adapter: this.gpu.adapter.description || this.gpu.adapter.key },
