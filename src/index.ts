@@ -71,3 +71,14 @@ export { BankPrior } from './sample/bank-prior.ts';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape, type Conv2dVariant } from './kernels/conv2d.ts';
 export { matmul, matmulShape, MATMUL_VARIANTS, type MatmulOptions, type MatmulShape, type MatmulVariant } from './kernels/matmul.ts';
 export { reduce, planReduce, reduceRows, type ReduceOp, type ReduceOptions, type ReducePlan } from './kernels/reduce.ts';
+// The score-matching lab (docs/score-matching.md): exact mixture densities, score models with JVPs,
+// the objectives and their equivalences, Langevin dynamics, the lab run behind `softdiff lab`.
+export { GaussianMixture, packEmpirical, type MixtureComponent } from './lab/mixture.ts';
+export { namedDensity, parseMixture, DENSITY_NAMES, type DensityName } from './lab/densities.ts';
+export { fisherInformation, ismConstant, dsmConstant, type FisherEstimate } from './lab/constants.ts';
+export { ScoreModel, ModelPlan, mlpSpec, tiedSpec, ACTIVATIONS, type Activation, type ModelSpec, type MlpConfig, type TiedConfig } from './lab/score-model.ts';
+export { OBJECTIVES, ObjectivePlan, trainingObjective, objectiveSetup, geometricSigmas, type ObjectiveName, type ObjectiveConfig, type HeadSpec } from './lab/objectives.ts';
+export { LabTrainer, type LabTrainerOptions, type ModelConfig } from './lab/trainer.ts';
+export { Evaluator, type Evaluation } from './lab/evaluate.ts';
+export { LangevinSampler, type LangevinOptions, type ScoreSource } from './lab/langevin.ts';
+export { LabSession, type LabSettings, type CurvePoint } from './lab/session.ts';
