@@ -2,7 +2,7 @@
 // MLP width x depth) on the moons, one submit per step, and the evaluation of the four objectives
 // (J_ESM(p), J_ISM, J_ESM(q_sigma), J_DSM) on N points. --objectives=dsm,ism picks a subset.
 import { namedDensity } from '../src/lab/densities.ts';
-import { Evaluator } from '../src/lab/evaluate.ts';
+import { LabEvaluator } from '../src/lab/evaluate.ts';
 import { LabTrainer } from '../src/lab/trainer.ts';
 import { OBJECTIVES, type ObjectiveName } from '../src/lab/objectives.ts';
 import type { Bench } from './types.ts';
@@ -28,7 +28,7 @@ export const bench: Bench = {
       const ms = (performance.now() - t0) / steps;
       emit({ bench: 'lab', shape: { batch, width, depth, rows: t.plan.batch.model.rows }, variant: objective, ms, stepsPerSecond: 1000 / ms, parameters: t.model.parameterCount });
       if (objective === objectives[objectives.length - 1]) {
-        const ev = await Evaluator.create(gpu, t.model, density, { points, sigma: 0.3 });
+        const ev = await LabEvaluator.create(gpu, t.model, density, { points, sigma: 0.3 });
         await ev.evaluate();
         const e0 = performance.now();
         const reps = 3;

@@ -140,6 +140,28 @@ async function handle(m: ToWorker): Promise<void> {
         post({ type: 'checkpoint', step, name: `softdiff-${s.info.dataset.split(' ')[0]}-step${step}.safetensors`, bytes: copy }, [copy]);
       });
     }
+    case 'score': {
+      if (!session) throw new EngineError('No model yet.', 'Start training or load a checkpoint first.');
+      const s = session;
+      return exclusive(async () => {
+        post({ type: 'status', text: `scoring ${m.count} samples` });
+        post({ type: 'scores', scores: await s.score(m.count) });
+        post({ type: 'status', text: running ? 'training' : 'scored' });
+      });
+    }
+    case 'release':
+      await stopTraining();
+      session?.destroy();
+      session = null;
+      settings = null;
+      post({ type: 'status', text: 'released the model' });
+      return;
+    case 'census': {
+      const g = await device();
+      await g.done();
+      post({ type: 'census', ...g.census.snapshot(), session: !!session });
+      return;
+    }
     case 'load': {
       await stopTraining();
       const g = await device();

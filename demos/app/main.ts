@@ -4,7 +4,7 @@
 import { DEMO_PRESETS } from './presets.ts';
 import { LossChart } from './loss-chart.ts';
 import { Animation, drawPicture } from './pictures.ts';
-import type { DatasetSpec, FromWorker, ModelInfo, Picture, ToWorker, TrainSettings } from './protocol.ts';
+import type { DatasetSpec, DemoScores, FromWorker, ModelInfo, Picture, ToWorker, TrainSettings } from './protocol.ts';
 
 type DemoState = 'starting' | 'no-webgpu' | 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'error';
 
@@ -17,8 +17,16 @@ interface DemoHandle {
   samples: number;
   lastSamples: { step: number; seed: number; grid: Picture; frames: number } | null;
   lastCheckpoint: { name: string; bytes: Uint8Array } | null;
+  /** The last quality scores received. */
+  lastScores: DemoScores | null;
   errors: string[];
   losses(): { step: number; loss: number }[];
+  /** For the tests: the worker's live GPU buffers (gpu.census), after every earlier command. */
+  census(): Promise<{ buffers: number; bytes: number; session: boolean }>;
+  /** For the tests: build a new training session (the old one is destroyed); resolves when it is ready. */
+  rebuild(settings: TrainSettings): Promise<void>;
+  /** Stop and destroy the session (what leaving the page would do). */
+  release(): void;
 }
 
 declare global {
@@ -56,6 +64,8 @@ const el = {
   sample: $<HTMLButtonElement>('sample'),
   save: $<HTMLButtonElement>('save'),
   load: $<HTMLInputElement>('load'),
+  score: $<HTMLButtonElement>('score'),
+  scores: $('scores'),
   progress: $('progress'),
   samples: $<HTMLCanvasElement>('samples'),
   samplesLabel: $('samples-label'),
@@ -81,9 +91,21 @@ const demo: DemoHandle = {
   samples: 0,
   lastSamples: null,
   lastCheckpoint: null,
+  lastScores: null,
   errors: [],
   losses: () => chart.points,
+  census: () => new Promise((resolve) => {
+    replies.census.push(resolve);
+    send({ type: 'census' });
+  }),
+  rebuild: (settings) => new Promise((resolve) => {
+    replies.model.push(resolve);
+    send({ type: 'init', settings });
+  }),
+  release: () => send({ type: 'release' }),
 };
+/** Promises waiting for the worker's next reply of a kind (the demo hooks above). */
+const replies = { census: [] as ((c: { buffers: number; bytes: number; session: boolean }) => void)[], model: [] as (() => void)[] };
 window.demo = demo;
 
 for (const [name, p] of Object.entries(DEMO_PRESETS)) el.preset.add(new Option(name, name, name === 'tiny', name === 'tiny'));
@@ -97,6 +119,7 @@ function setState(s: DemoState): void {
   el.pause.disabled = s !== 'running';
   el.sample.disabled = !hasModel || !['ready', 'paused', 'running'].includes(s);
   el.save.disabled = el.sample.disabled;
+  el.score.disabled = el.sample.disabled || !demo.model?.scorable;
   el.load.disabled = s === 'no-webgpu' || s === 'loading';
 }
 
@@ -177,7 +200,11 @@ function onWorkerMessage(m: FromWorker): void {
     case 'status':
       el.status.textContent = m.text;
       break;
+    case 'census':
+      replies.census.shift()?.({ buffers: m.buffers, bytes: m.bytes, session: m.session });
+      break;
     case 'model':
+      replies.model.shift()?.();
       demo.model = m.info;
       demo.step = m.info.step;
       el.model.textContent = `${m.info.mode === 'train' ? 'training' : 'sampling only'}: ${m.info.dataset}, ${m.info.imageShape.join('×')}, ${m.info.preset}, ${m.info.parameters.toLocaleString()} parameters, ${m.info.corruption} corruption${m.info.mode === 'sample' ? `, trained for ${m.info.step} steps` : ''}; previews: ${m.info.sampleCount} images, ${m.info.sampleSteps} sampler steps`;
@@ -205,6 +232,10 @@ function onWorkerMessage(m: FromWorker): void {
       el.samplesLabel.textContent = `step ${m.step}, seed ${m.seed}`;
       animation.play(m.frames);
       break;
+    case 'scores':
+      demo.lastScores = m.scores;
+      el.scores.textContent = formatScores(m.scores);
+      break;
     case 'checkpoint':
       demo.lastCheckpoint = { name: m.name, bytes: new Uint8Array(m.bytes) };
       download(m.name, m.bytes);
@@ -215,6 +246,15 @@ function onWorkerMessage(m: FromWorker): void {
       setState(demo.model ? (demo.state === 'running' ? 'paused' : demo.state === 'loading' ? 'ready' : demo.state) : 'idle');
       break;
   }
+}
+
+/** One line beside the loss chart; docs/quality.md explains each number. */
+function formatScores(s: DemoScores): string {
+  const floor = s.realFd !== undefined ? ` (real digits: ${s.realFd.toFixed(1)})` : '';
+  return (
+    `step ${s.step}, ${s.count} samples (${s.sampler}, ${s.steps} steps): Fréchet distance ${s.fd.toFixed(1)}${floor} · ` +
+    `precision ${s.precision.toFixed(2)} · recall ${s.recall.toFixed(2)} · class entropy ${s.classEntropy.toFixed(2)} · ${s.seconds.toFixed(0)} s`
+  );
 }
 
 function noWebGpu(message: string, hint: string): void {
@@ -264,6 +304,8 @@ el.start.onclick = async () => {
     }
     chart.clear();
     demo.model = null;
+    demo.lastScores = null;
+    el.scores.textContent = '';
     setState('loading');
     send({ type: 'init', settings: s, start: true });
   } else send({ type: 'start' });
@@ -271,6 +313,10 @@ el.start.onclick = async () => {
 el.pause.onclick = () => send({ type: 'pause' });
 el.sample.onclick = () => send({ type: 'sample', seed: Number(el.seed.value), frames: 16 });
 el.save.onclick = () => send({ type: 'save' });
+el.score.onclick = () => {
+  el.scores.textContent = 'scoring 256 samples…';
+  send({ type: 'score', count: 256 });
+};
 el.load.onchange = () => {
   const f = el.load.files?.[0];
   if (f) void loadCheckpoint(f);

@@ -14,7 +14,7 @@ import type { GaussianMixture } from './mixture.ts';
 import { ObjectivePlan } from './objectives.ts';
 import type { ScoreModel } from './score-model.ts';
 
-export interface EvaluatorOptions {
+export interface LabEvaluatorOptions {
   /** Points per evaluation set (default 4096). */
   points?: number;
   /** The DSM pair's noise level. */
@@ -42,7 +42,7 @@ export interface PerPoint {
   dsm: Float32Array;
 }
 
-export class Evaluator {
+export class LabEvaluator {
   private constructor(
     private readonly gpu: Gpu,
     readonly clean: ObjectivePlan,
@@ -61,7 +61,7 @@ export class Evaluator {
     readonly sampleConstants: { cIsm: number; cDsm: number },
   ) {}
 
-  static async create(gpu: Gpu, model: ScoreModel, density: GaussianMixture, o: EvaluatorOptions): Promise<Evaluator> {
+  static async create(gpu: Gpu, model: ScoreModel, density: GaussianMixture, o: LabEvaluatorOptions): Promise<LabEvaluator> {
     const n = o.points ?? 4096;
     const seed = (o.seed ?? 0x5ca1ab1e) >>> 0;
     const source = density.packSampler();
@@ -99,7 +99,7 @@ export class Evaluator {
       smoothed.score(x, g);
       for (let j = 0; j < d; j++) cDsm += (0.5 * (g[j]! * g[j]! - (z[b * d + j]! / o.sigma) ** 2)) / n;
     }
-    return new Evaluator(gpu, clean, noisy, ismConstant(density, fisher.p), dsmConstant(density, o.sigma, fisher.smoothed), fisher, o.sigma, { cIsm, cDsm });
+    return new LabEvaluator(gpu, clean, noisy, ismConstant(density, fisher.p), dsmConstant(density, o.sigma, fisher.smoothed), fisher, o.sigma, { cIsm, cDsm });
   }
 
   private record(): void {

@@ -7,7 +7,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { ValueError } from '../gpu/errors.ts';
 import type { Image8 } from '../io/grid.ts';
 import { namedDensity, parseMixture } from './densities.ts';
-import { Evaluator } from './evaluate.ts';
+import { LabEvaluator } from './evaluate.ts';
 import { LangevinSampler } from './langevin.ts';
 import { GaussianMixture } from './mixture.ts';
 import { DEFAULT_SIGMA, geometricSigmas, objectiveSetup, type ObjectiveName, type Projection } from './objectives.ts';
@@ -92,7 +92,7 @@ export class LabSession {
     readonly settings: LabSettings,
     readonly density: GaussianMixture,
     readonly trainer: LabTrainer,
-    readonly evaluator: Evaluator,
+    readonly evaluator: LabEvaluator,
     /** NCSN's levels (else null). */
     readonly sigmas: number[] | null,
   ) {}
@@ -104,9 +104,9 @@ export class LabSession {
     const objective = { objective: settings.objective, sigma, sigmas: sigmas ?? undefined, projections: settings.projections, projection: settings.projection };
     objectiveSetup(objective, density.dim); // validates before any GPU work
     const trainer = await LabTrainer.create(gpu, density, { objective, model: settings.model, batch: settings.batch, lr: settings.lr, seed: settings.seed, trainSize: settings.trainSize });
-    let evaluator: Evaluator;
+    let evaluator: LabEvaluator;
     try {
-      evaluator = await Evaluator.create(gpu, trainer.model, density, { points: settings.evalPoints ?? 4096, sigma, cleanSigma: sigmas ? sigmas[sigmas.length - 1] : sigma, seed: ((settings.seed ?? 0) ^ 0xe7a1) >>> 0 });
+      evaluator = await LabEvaluator.create(gpu, trainer.model, density, { points: settings.evalPoints ?? 4096, sigma, cleanSigma: sigmas ? sigmas[sigmas.length - 1] : sigma, seed: ((settings.seed ?? 0) ^ 0xe7a1) >>> 0 });
     } catch (e) {
       trainer.destroy();
       throw e;

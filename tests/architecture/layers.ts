@@ -16,6 +16,8 @@ export const LAYERS: Record<string, number> = {
   sample: 5, // sampling runs from trained weights
   lab: 5, // the score-matching lab: mixtures, score models with JVPs, objectives, Langevin, pictures
   train: 6, // the trainer: step builder, state/restore, loop
+  eval: 6, // sample quality: feature classifier, metrics, evaluator (a sibling of train)
+  api: 7, // the one-call API (SoftDiffusion): checkpoint -> samples, data -> trainer
   node: 7, // Node only: Dawn device, files, progress
   cli: 8, // the `softdiff` command
 };

@@ -11,7 +11,7 @@
 import { describe, expect, test } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { namedDensity, parseMixture } from '../../src/lab/densities.ts';
-import { Evaluator } from '../../src/lab/evaluate.ts';
+import { LabEvaluator } from '../../src/lab/evaluate.ts';
 import { LabTrainer } from '../../src/lab/trainer.ts';
 import { ObjectivePlan, trainingObjective } from '../../src/lab/objectives.ts';
 import { ScoreModel, mlpSpec, tiedSpec } from '../../src/lab/score-model.ts';
@@ -76,7 +76,7 @@ describe('the equivalences of score-matching objectives', () => {
     const { gpu } = ctx;
     const values = await parameterValues(density, sigma);
     const model = new ScoreModel(gpu, mlpSpec({ dim: 2, width: 32, depth: 2, activation: 'softplus' }));
-    const ev = await Evaluator.create(gpu, model, density, { points: POINTS, sigma });
+    const ev = await LabEvaluator.create(gpu, model, density, { points: POINTS, sigma });
     const rows: { label: string; esm: number; dsm: number; c: number; se: number; d: Float64Array }[] = [];
     for (const v of values) {
       model.setParameters(v.params);
@@ -102,7 +102,7 @@ describe('the equivalences of score-matching objectives', () => {
     const values = await parameterValues(density, sigma);
     const model = new ScoreModel(gpu, mlpSpec({ dim: 2, width: 32, depth: 2, activation: 'softplus' }));
     const fisherP = fisherInformation(density);
-    const ev = await Evaluator.create(gpu, model, density, { points: POINTS, sigma, fisher: { p: fisherP } });
+    const ev = await LabEvaluator.create(gpu, model, density, { points: POINTS, sigma, fisher: { p: fisherP } });
     // Sliced forms on the same clean points (same seed: the same x, fresh projections v).
     const sliced = await ObjectivePlan.create(gpu, model, { primal: POINTS, tangents: 1, tangentMode: 'rademacher', noise: false, sigmas: [sigma], source: density.packSampler(), seed: 0x5ca1ab1e }, [
       { mode: 0, coef: 0.5, target: density },
@@ -142,7 +142,7 @@ describe('the equivalences of score-matching objectives', () => {
     const four = parseMixture({ components: [{ mean: [-1.5, -1.5], std: 0.3 }, { mean: [1.5, -1.5], std: 0.3 }, { mean: [-1.5, 1.5], std: 0.3 }, { mean: [1.5, 1.5], std: 0.3, weight: 2 }] });
     const s = 0.5;
     const t = await LabTrainer.create(gpu, four, { objective: { objective: 'dsm', sigma: s }, model: { width: 64, depth: 2, activation: 'softplus' }, batch: 256, lr: 1e-2, seed: 7 });
-    const ev = await Evaluator.create(gpu, t.model, four, { points: 8192, sigma: s });
+    const ev = await LabEvaluator.create(gpu, t.model, four, { points: 8192, sigma: s });
     const before = await ev.evaluate();
     t.run(300);
     t.optimizer.setLearningRate(2e-3);
