@@ -19,10 +19,10 @@
 #include philox
 
 override WG: u32 = 64;
+#include grid
 const MAX_D: u32 = 8u;
 
 struct Params { batch: u32, d: u32, din: u32, k: u32, stride: u32, m: u32, tangent_mode: u32, levels: u32, noise: u32 }
-struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> rng: RngState;
@@ -49,7 +49,7 @@ fn normal_at(b: u32, stream: u32, i: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn prepare_batch(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let b = gid.x + gid.y * nwg.x * WG;
+  let b = flat_index(gid, nwg);
   if (b >= p.batch) { return; }
   // The source component: the first k with cumulative weight > u.
   let u = uniform01(words(b, 1u, 0u).x);

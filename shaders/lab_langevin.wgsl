@@ -17,9 +17,9 @@
 #include philox
 
 override WG: u32 = 64;
+#include grid
 
 struct Params { n: u32, d: u32, din: u32, _pad: u32, alpha: f32, noise_scale: f32, log_sigma: f32, _pad2: f32 }
-struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 
@@ -31,7 +31,7 @@ struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @compute @workgroup_size(WG)
 fn langevin_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let b = gid.x + gid.y * nwg.x * WG;
+  let b = flat_index(gid, nwg);
   if (b >= p.n) { return; }
   for (var blk = 0u; blk * 4u < p.d; blk++) {
     let w = philox4x32_10(vec4u(b, 5u, blk, 0u), vec2u(rng.seed, counter[0]));
@@ -49,7 +49,7 @@ fn langevin_step(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 
 @compute @workgroup_size(WG)
 fn langevin_set_level(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let b = gid.x + gid.y * nwg.x * WG;
+  let b = flat_index(gid, nwg);
   if (b >= p.n) { return; }
   xs[b * p.din + p.d] = p.log_sigma;
 }

@@ -8,9 +8,10 @@
 // Points are rows of `x` with row stride `din` (a model's input, whose extra column is ignored).
 // Params {n, d (<= MAX_D), din, k (components), stride}.
 // Bindings: 0 params, 1 comps (read), 2 x (read), 3 score (rw) [n, d].
-// Dispatch: grid1d(n, WG); flat index = gid.x + gid.y * nwg.x * WG.
+// Dispatch: grid1d(n, WG); flat index = flat_index(gid, nwg) (grid.wgsl).
 
 override WG: u32 = 64;
+#include grid
 const MAX_D: u32 = 8u;
 
 struct Params { n: u32, d: u32, din: u32, k: u32, stride: u32 }
@@ -22,7 +23,7 @@ struct Params { n: u32, d: u32, din: u32, k: u32, stride: u32 }
 
 @compute @workgroup_size(WG)
 fn mixture_score(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let b = gid.x + gid.y * nwg.x * WG;
+  let b = flat_index(gid, nwg);
   if (b >= p.n) { return; }
   var xv: array<f32, MAX_D>;
   var diff: array<f32, MAX_D>;

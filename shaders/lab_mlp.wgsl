@@ -10,7 +10,7 @@
 //   dL/da = dL/dh phi'(a) + sum_m dL/dhdot_m phi''(a) t_m,   dL/dt_m = dL/dhdot_m phi'(a),
 // which is what the Jacobian trace's and sliced objectives' parameter gradients need.
 //
-// Entry points (one invocation per output element; flat index = gid.x + gid.y * nwg.x * WG):
+// Entry points (one invocation per output element; flat index = flat_index(gid, nwg) (grid.wgsl)):
 //   dense_forward   y[r, o] = sum_i x[r, i] W(o, i) + (r < B ? bias[o] : 0)         over R x nout
 //                   OUTPUT: y = alpha_r (y + skip * x0[r, o]), alpha_r = scale * (COND ? 1 / sigma_b : 1)
 //                   with log sigma_b = x0[b, D] the conditioning column of point b = r mod B.
@@ -35,13 +35,12 @@
 //   dense_db:        0 params, 1 dy (read), 2 db (rw)
 
 override WG: u32 = 64;
+#include grid
 override ACT: u32 = 0u;
 
 struct Params { rows: u32, primal: u32, nin: u32, nout: u32, dim: u32, din: u32, scale: f32, skip: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 fn weight(o: u32, i: u32) -> u32 {
 #if TRANSPOSED
@@ -95,7 +94,7 @@ fn row_scale(r: u32) -> f32 {
 
 @compute @workgroup_size(WG)
 fn dense_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = flat(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.rows * p.nout) { return; }
   let r = k / p.nout;
   let o = k % p.nout;
@@ -116,7 +115,7 @@ fn dense_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 
 @compute @workgroup_size(WG)
 fn output_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = flat(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.rows * p.nout) { return; }
   let r = k / p.nout;
 #if COND
@@ -134,7 +133,7 @@ fn output_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 
 @compute @workgroup_size(WG)
 fn act_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = flat(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.primal * p.nout) { return; }
   let f = act3(aa[k]);
   ah[k] = f.x;
@@ -150,7 +149,7 @@ fn act_forward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroup
 
 @compute @workgroup_size(WG)
 fn act_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = flat(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.primal * p.nout) { return; }
   let f = act3(ba[k]);
   var g = bdh[k] * f.y;
@@ -170,7 +169,7 @@ fn act_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgrou
 
 @compute @workgroup_size(WG)
 fn dense_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = flat(gid, nwg);
+  let k = flat_index(gid, nwg);
   if (k >= p.rows * p.nin) { return; }
   let r = k / p.nin;
   let i = k % p.nin;
@@ -187,7 +186,7 @@ fn dense_dx(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 
 @compute @workgroup_size(WG)
 fn dense_dw(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let e = flat(gid, nwg);
+  let e = flat_index(gid, nwg);
   if (e >= p.nout * p.nin) { return; }
 #if TRANSPOSED
   let i = e / p.nout;
@@ -212,7 +211,7 @@ fn dense_dw(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 
 @compute @workgroup_size(WG)
 fn dense_db(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let o = flat(gid, nwg);
+  let o = flat_index(gid, nwg);
   if (o >= p.nout) { return; }
   var acc = 0.0;
   for (var r = 0u; r < p.primal; r++) { acc += bdy[r * p.nout + o]; }

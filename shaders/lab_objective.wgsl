@@ -18,6 +18,7 @@
 // Dispatch: grid1d(B, WG).
 
 override WG: u32 = 64;
+#include grid
 
 struct Params { batch: u32, d: u32, m: u32, din: u32, mode: u32, sliced: u32, weight_power: u32, coef: f32, trace_scale: f32, inv_batch: f32 }
 
@@ -32,7 +33,7 @@ struct Params { batch: u32, d: u32, m: u32, din: u32, mode: u32, sliced: u32, we
 
 @compute @workgroup_size(WG)
 fn objective(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let b = gid.x + gid.y * nwg.x * WG;
+  let b = flat_index(gid, nwg);
   if (b >= p.batch) { return; }
   var l = 0.0;
   if (p.mode < 2u) {
