@@ -100,7 +100,7 @@ describe('softdiff eval', () => {
   test('a checkpoint of a tiny MNIST model: sampled in batches and scored; trainer scores go into the log', async () => {
     const out = join(dir, 'run');
     const model = JSON.stringify({ baseChannels: 4, channelMults: [1, 2], groups: 2, timeFeatures: 8, timeEmbedDim: 8 });
-    const t = await cli('train', '--model', model, '--batch', '2', '--steps', '2', '--sample-every', '0', '--sample-steps', '2', '--eval-every', '2', '--eval-count', '6', '--final-eval', '6', '--classifier', classifier, '--progress', 'off', '--out', out);
+    const t = await cli('train', '--model', model, '--batch', '2', '--steps', '2', '--sample-every', '0', '--sampler', 'momentum', '--sample-steps', '2', '--eval-every', '2', '--eval-count', '6', '--final-eval', '6', '--classifier', classifier, '--progress', 'off', '--out', out);
     expect(t.code, t.err).toBe(0);
     expect(t.err).toMatch(/scores of 6 samples \(EMA weights, momentum sampler, 2 steps; docs\/quality\.md\): Fréchet distance [\d.]+ \(real digits at 6: [\d.]+\)/);
     const log = readJsonl(join(out, 'loss.jsonl'));
