@@ -24,6 +24,7 @@ export default defineConfig({
       input: {
         main: resolve(repo, 'demos/index.html'),
         embed: resolve(repo, 'demos/embed/index.html'),
+        lab: resolve(repo, 'demos/lab/index.html'),
       },
     },
   },

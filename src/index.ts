@@ -99,3 +99,14 @@ export { distort, parseDistortion, type Distortion, type DistortionKind } from '
 export { gridCells, gridLayout } from './eval/grid-cells.ts';
 export { softmaxRows, softmaxCrossEntropy, type SoftmaxShape, type XentTensors } from './kernels/softmax-xent.ts';
 export { avgPoolForward, avgPoolBackward, type AvgPoolShape } from './kernels/avgpool.ts';
+// The score-matching lab (docs/score-matching.md): exact mixture densities, score models with JVPs,
+// the objectives and their equivalences, Langevin dynamics, the lab run behind `softdiff lab`.
+export { GaussianMixture, packEmpirical, type MixtureComponent } from './lab/mixture.ts';
+export { namedDensity, parseMixture, DENSITY_NAMES, type DensityName } from './lab/densities.ts';
+export { fisherInformation, ismConstant, dsmConstant, type FisherEstimate } from './lab/constants.ts';
+export { ScoreModel, ModelPlan, mlpSpec, tiedSpec, ACTIVATIONS, type Activation, type ModelSpec, type MlpConfig, type TiedConfig } from './lab/score-model.ts';
+export { OBJECTIVES, ObjectivePlan, trainingObjective, objectiveSetup, geometricSigmas, type ObjectiveName, type ObjectiveConfig, type HeadSpec } from './lab/objectives.ts';
+export { LabTrainer, type LabTrainerOptions, type ModelConfig } from './lab/trainer.ts';
+export { LabEvaluator, type Evaluation } from './lab/evaluate.ts';
+export { LangevinSampler, type LangevinOptions, type ScoreSource } from './lab/langevin.ts';
+export { LabSession, type LabSettings, type CurvePoint } from './lab/session.ts';

@@ -10,6 +10,7 @@ import { trainCommand } from './train.ts';
 import { sampleCommand } from './sample.ts';
 import { scheduleCommand } from './schedule.ts';
 import { benchCommand } from './bench.ts';
+import { labCommand } from './lab.ts';
 import { classifierCommand } from './classifier.ts';
 import { evalCommand } from './eval.ts';
 
@@ -32,7 +33,7 @@ export async function main(argv: string[], io?: CliIo): Promise<number> {
     .exitOverride()
     .showHelpAfterError('(add --help for the accepted options)')
     .configureOutput({ writeOut: out.out, writeErr: out.err });
-  for (const cmd of [trainCommand(out), sampleCommand(out), evalCommand(out), scheduleCommand(out), benchCommand(), infoCommand(out), classifierCommand(out)]) {
+  for (const cmd of [trainCommand(out), sampleCommand(out), evalCommand(out), scheduleCommand(out), benchCommand(), labCommand(out), infoCommand(out), classifierCommand(out)]) {
     cmd.exitOverride().showHelpAfterError('(add --help for the accepted options)').configureOutput({ writeOut: out.out, writeErr: out.err });
     program.addCommand(cmd);
   }

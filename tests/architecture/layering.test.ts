@@ -27,7 +27,7 @@ describe('the layering checker', () => {
     const files = new Map([
       ['src/nn/unet.ts', "import { x } from '../diffusion/types.ts';\nimport { y } from '../kernels/conv2d.ts';\nimport { z } from './plan.ts';"],
       ['src/kernels/conv2d/direct.ts', "import { m } from '../matmul.ts';\nimport { d } from '../../data/dataset.ts';"],
-      ['src/lab/toy.ts', "import { g } from '../gpu/gpu.ts';"],
+      ['src/toys/toy.ts', "import { g } from '../gpu/gpu.ts';"],
       ['src/index.ts', "export * from './node/index.ts';"],
       ['demos/worker.ts', "import { t } from '../src/train/trainer.ts';"],
     ]);
@@ -35,10 +35,10 @@ describe('the layering checker', () => {
     expect(v.map((x) => `${x.file} -> ${x.imports}`)).toEqual([
       'src/nn/unet.ts -> src/diffusion/types.ts',
       'src/kernels/conv2d/direct.ts -> src/data/dataset.ts',
-      'src/lab/toy.ts -> src/gpu/gpu.ts',
+      'src/toys/toy.ts -> src/gpu/gpu.ts',
       'src/index.ts -> src/node/index.ts',
     ]);
-    expect(v[2]!.why).toMatch(/src\/lab\/ has no layer/);
+    expect(v[2]!.why).toMatch(/src\/toys\/ has no layer/);
   });
 });
 

@@ -14,6 +14,7 @@ export const LAYERS: Record<string, number> = {
   nn: 3, // modules with explicit forward/backward; the U-Net
   diffusion: 4, // corruptions, schedules, losses, GPU RNG, samplers, prior, level scheduler
   sample: 5, // sampling runs from trained weights
+  lab: 5, // the score-matching lab: mixtures, score models with JVPs, objectives, Langevin, pictures
   train: 6, // the trainer: step builder, state/restore, loop
   eval: 6, // sample quality: feature classifier, metrics, evaluator (a sibling of train)
   api: 7, // the one-call API (SoftDiffusion): checkpoint -> samples, data -> trainer

@@ -25,7 +25,7 @@ export function philox4x32_10(ctr: readonly number[], key: readonly number[]): n
   return [c0, c1, c2, c3];
 }
 
-function boxMuller(a: number, b: number): [number, number] {
+export function boxMuller(a: number, b: number): [number, number] {
   const u1 = ((a >>> 8) + 0.5) / 16777216;
   const u2 = (b >>> 8) / 16777216;
   const r = Math.sqrt(-2 * Math.log(u1));
