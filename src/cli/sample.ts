@@ -24,6 +24,7 @@ interface SampleFlags {
   out?: string;
   weights: 'ema' | 'model';
   langevinSteps: number;
+  clip: boolean;
   progress?: ProgressMode;
 }
 
@@ -38,6 +39,7 @@ export function sampleCommand(io: CliIo): Command {
     .option('--out <folder>', 'output folder (default: <checkpoint folder>/samples-<sampler>-seed<seed>)')
     .addOption(new Option('--weights <which>', 'EMA weights or the raw trained weights').choices(['ema', 'model']).default('ema'))
     .option('--langevin-steps <n>', 'annealed Langevin steps per noise level', positiveInt, 100)
+    .option('--clip', 'clip x0hat to the data range [0, 1] after every network evaluation (not in the paper)', false)
     .addOption(new Option('--progress <mode>', 'progress display').choices(['bar', 'lines', 'off']))
     .action(async (f: SampleFlags) => {
       await runSample(f, io);
@@ -70,8 +72,9 @@ async function runSample(f: SampleFlags, io: CliIo): Promise<void> {
       steps: f.steps,
       sampler: kind,
       langevinStepsPerLevel: f.langevinSteps,
+      clip: f.clip ? [0, 1] : undefined,
     });
-    io.err(`softdiff sample: ${f.count} images, ${kind} sampler, ${run.nfe} network evaluations, step ${ckpt.fields.step} ${f.weights} weights -> ${out}\n`);
+    io.err(`softdiff sample: ${f.count} images, ${kind} sampler${f.clip ? ' (x0hat clipped to [0, 1])' : ''}, ${run.nfe} network evaluations, step ${ckpt.fields.step} ${f.weights} weights -> ${out}\n`);
     const progress = new Progress({ total: run.nfe, label: 'sample', mode: f.progress, stream: io.progress });
     const result = await run.run(f.seed, (done) => progress.update(done));
     progress.stop();

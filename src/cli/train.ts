@@ -16,7 +16,7 @@ import { Progress, type ProgressMode } from '../node/progress.ts';
 import { JsonlLog } from '../node/jsonl-log.ts';
 import { EngineError, NonFiniteError, ValueError } from '../gpu/errors.ts';
 import { PRESETS, type PresetName, type UNetConfig } from '../nn/config.ts';
-import { Schedule } from '../diffusion/schedule.ts';
+import { Schedule, defaultNoiseSchedule, type ScheduleJSON } from '../diffusion/schedule.ts';
 import { Trainer } from '../train/trainer.ts';
 import { decodeCheckpointFile } from '../train/checkpoint-state.ts';
 import { CORRUPTIONS, LOSSES, WEIGHTINGS, type TrainerOptions } from '../train/options.ts';
@@ -53,6 +53,8 @@ interface TrainFlags {
   weightDecay: number;
   corruption: string;
   blurSchedule?: string;
+  noiseMin?: number;
+  noiseMax?: number;
   loss: string;
   weighting: string;
   stratified: boolean;
@@ -87,6 +89,8 @@ export function trainCommand(io: CliIo): Command {
     .option('--weight-decay <x>', 'AdamW weight decay', nonNegativeNumber, 0)
     .addOption(new Option('--corruption <kind>', 'corruption C_t').choices(CORRUPTIONS).default('blur'))
     .option('--blur-schedule <file>', 'sigmaB(t) as JSON (the output of `softdiff schedule`)')
+    .option('--noise-min <x>', 'noise std sigma(0) of the geometric noise schedule (data in [0, 1]; default 0.01)', positiveNumber)
+    .option('--noise-max <x>', 'noise std sigma(1) of the geometric noise schedule (default 0.1 for blur and mask, 50 for identity)', positiveNumber)
     .addOption(new Option('--loss <kind>', 'training loss').choices(LOSSES).default('soft'))
     .addOption(new Option('--weighting <w>', 'loss weight w(t)').choices(WEIGHTINGS).default('uniform'))
     .option('--no-stratified', 'draw t i.i.d. instead of one per stratum of the batch')
@@ -114,7 +118,7 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
   const resumeBytes = f.resume ? await readBytes(f.resume) : null;
   const ckpt = resumeBytes ? decodeCheckpointFile(resumeBytes, f.resume) : null;
   if (ckpt) {
-    const ignored = ['preset', 'width', 'model', 'batch', 'lr', 'warmup', 'clip', 'ema', 'weightDecay', 'corruption', 'blurSchedule', 'loss', 'weighting', 'stratified', 'flip', 'seed', 'sampleCount', 'sampleSteps', 'sampler', 'logEvery', 'size', 'length'].filter((k) => given(cmd, k));
+    const ignored = ['preset', 'width', 'model', 'batch', 'lr', 'warmup', 'clip', 'ema', 'weightDecay', 'corruption', 'blurSchedule', 'noiseMin', 'noiseMax', 'loss', 'weighting', 'stratified', 'flip', 'seed', 'sampleCount', 'sampleSteps', 'sampler', 'logEvery', 'size', 'length'].filter((k) => given(cmd, k));
     if (ignored.length) io.err(`softdiff: resuming ${f.resume}: the run's options come from the checkpoint; ignoring ${ignored.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}.\n`);
   }
   const dataSpec = ckpt && !given(cmd, 'data') ? datasetSpecOf(ckpt.fields.dataset.name) : f.data;
@@ -135,7 +139,7 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
     const remaining = f.steps - trainer.currentStep;
     io.err(
       `softdiff train: ${dataset.name} (${dataset.length} images ${dataset.channels}x${dataset.size}x${dataset.size}), U-Net ${trainer.net.parameterCount.toLocaleString('en')} parameters, ` +
-        `batch ${o.batch}, ${o.corruption.name} + noise, ${o.loss} loss, adapter ${gpu.adapter.key}; ` +
+        `batch ${o.batch}, ${o.corruption.name} + noise ${describeNoise(o.noise)}, ${o.loss} loss, adapter ${gpu.adapter.key}; ` +
         `${ckpt ? `resuming at step ${trainer.currentStep}, ` : ''}${Math.max(0, remaining)} steps -> ${out}\n`,
     );
     if (remaining <= 0) {
@@ -188,6 +192,19 @@ async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
+function describeNoise(n: ScheduleJSON): string {
+  return n.kind === 'geometric' ? `${n.min}..${n.max}` : `${n.values[0]}..${n.values[n.values.length - 1]} (piecewise)`;
+}
+
+/** --noise-min / --noise-max: a geometric sigma(t); the flag not given keeps the corruption's default end. */
+function noiseSchedule(f: TrainFlags): ScheduleJSON {
+  const d = defaultNoiseSchedule(f.corruption);
+  const min = f.noiseMin ?? d.min;
+  const max = f.noiseMax ?? d.max;
+  if (max < min) throw new ValueError(`--noise-max ${max} is below --noise-min ${min}.`, 'The noise std must not decrease with t: pass --noise-max >= --noise-min.');
+  return Schedule.geometric(min, max).toJSON();
+}
+
 async function trainerOptions(f: TrainFlags, size: number): Promise<TrainerOptions> {
   const overrides: Partial<UNetConfig> = { ...(f.model as Partial<UNetConfig> | undefined) };
   if (f.width !== undefined) overrides.baseChannels = f.width;
@@ -208,6 +225,7 @@ async function trainerOptions(f: TrainFlags, size: number): Promise<TrainerOptio
     emaDecay: f.ema,
     weightDecay: f.weightDecay,
     corruption,
+    ...(f.noiseMin !== undefined || f.noiseMax !== undefined ? { noise: noiseSchedule(f) } : {}),
     loss: f.loss as TrainerOptions['loss'],
     weighting: f.weighting as TrainerOptions['weighting'],
     stratified: f.stratified,

@@ -24,6 +24,8 @@ export interface SampleRunOptions {
   sampler?: SamplerKind;
   /** Annealed Langevin steps per level (default 100 in the sampler; fewer for previews). */
   langevinStepsPerLevel?: number;
+  /** Clip x0hat to this range inside the sampler (see SamplerOptions.clip); default off. */
+  clip?: readonly [number, number];
 }
 
 export interface SampleResult {
@@ -56,6 +58,7 @@ export class SampleRun {
       steps: o.steps,
       prior,
       langevin: o.langevinStepsPerLevel ? { stepsPerLevel: o.langevinStepsPerLevel } : undefined,
+      clip: o.clip,
     });
     return new SampleRun(gpu, denoiser, prior, sampler, shape);
   }
