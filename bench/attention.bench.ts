@@ -6,7 +6,7 @@ import { ATTENTION_VARIANTS, attentionBackward, attentionForward } from '../src/
 import { projectionBackward, projectionForward } from '../src/kernels/projection.ts';
 import { AdamW } from '../src/kernels/adamw.ts';
 import { timeDispatches } from '../src/gpu/autotune.ts';
-import { FlatLayout } from '../src/gpu/pool.ts';
+import { FlatLayout } from '../src/gpu/flat-layout.ts';
 import type { Dispatch } from '../src/gpu/kernel.ts';
 import type { Bench } from './types.ts';
 
@@ -66,7 +66,7 @@ export const bench: Bench = {
       emit({ bench: 'attention', shape, variant: 'block forward (qkv + attention + out projection)', ms, gflops: (2 * mm + proj) / ms / 1e6 });
       ms = await time(blockBwd);
       emit({ bench: 'attention', shape, variant: 'block backward', ms, gflops: (7 * mm + 2 * proj) / ms / 1e6 });
-      for (const t of [qkv, dqkv, x, o, dO, lse, wqkv, bqkv, wout, bout, y, dx, dwq, dbq, dwo, dbo]) gpu.pool.release(t);
+      for (const t of [qkv, dqkv, x, o, dO, lse, wqkv, bqkv, wout, bout, y, dx, dwq, dbq, dwo, dbo]) gpu.release(t);
     }
 
     const count = Number(opts.params ?? 699_811);
@@ -84,6 +84,6 @@ export const bench: Bench = {
     emit({ bench: 'attention', shape: { params: count }, variant: 'adamw gradient-norm pass', ms: normMs, bytes: count * 4, gbps: (count * 4) / normMs / 1e6 });
     const updMs = await time([update!]);
     emit({ bench: 'attention', shape: { params: count }, variant: 'adamw update + ema', ms: updMs, bytes: count * 36, gbps: (count * 36) / updMs / 1e6 });
-    for (const t of [params, grads, opt.m, opt.v, opt.ema]) gpu.pool.release(t);
+    for (const t of [params, grads, opt.m, opt.v, opt.ema]) gpu.release(t);
   },
 };

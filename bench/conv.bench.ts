@@ -52,7 +52,7 @@ export const bench: Bench = {
           emit({ bench: 'conv', shape: { name, n, ...base, ho, wo }, pass, variant, ms: round(ms), gflops: round(flops / ms / 1e6), ...(cpu === null ? {} : { cpuMs: round(cpu) }) });
         }
       }
-      for (const t of [x, w, b, y]) gpu.pool.release(t);
+      for (const t of [x, w, b, y]) gpu.release(t);
     }
   },
 };

@@ -16,6 +16,6 @@ export const bench: Bench = {
     const ms = (await timeDispatches(gpu, Array(reps).fill(d), 3)) / reps;
     const bytes = 3 * 4 * n;
     emit({ bench: 'elementwise', shape: { n }, variant: 'axpy', ms, bytes, gbps: bytes / ms / 1e6 });
-    for (const t of [a, b, out]) gpu.pool.release(t);
+    for (const t of [a, b, out]) gpu.release(t);
   },
 };

@@ -41,7 +41,7 @@ export const bench: Bench = {
           emit({ bench: 'layers', shape: { layer: 'groupnorm+silu', pass, ...shape }, variant, ms, bytes, gbps: bytes / ms / 1e6 });
         }
       }
-      for (const t of [x, dy, gamma, beta, y, dx, stats, dgamma, dbeta]) gpu.pool.release(t);
+      for (const t of [x, dy, gamma, beta, y, dx, stats, dgamma, dbeta]) gpu.release(t);
     }
   },
 };

@@ -24,7 +24,7 @@ export const bench: Bench = {
         const ms = (await timeDispatches(gpu, Array(perSubmit).fill(ds).flat(), reps)) / perSubmit;
         emit({ bench: 'matmul', shape: { M: n, N: n, K: n }, variant, ms, gflops: flops / ms / 1e6, bytes: 4 * 3 * n * n });
       }
-      for (const t of [A, B, C]) gpu.pool.release(t);
+      for (const t of [A, B, C]) gpu.release(t);
     }
   },
 };

@@ -20,13 +20,13 @@ export const bench: Bench = {
       const plan = await planReduce(gpu, op, x, out.view(0, [1]), { itemsPerThread: opts.items ? Number(opts.items) : undefined, workgroupSize: opts.wg ? Number(opts.wg) : undefined });
       const ms = await timeDispatches(gpu, plan.dispatches, reps);
       emit({ bench: 'reduce', shape: { n }, variant: op, ms, bytes, gbps: bytes / ms / 1e6, passes: plan.dispatches.length, items: plan.itemsPerThread, wg: plan.workgroupSize });
-      for (const s of plan.scratch) gpu.pool.release(s);
+      for (const s of plan.scratch) gpu.release(s);
     }
     const cols = Math.floor(n / rows);
     const d = await reduceRows(gpu, 'sum', x.view(0, [rows, cols]), out);
     const ms = await timeDispatches(gpu, [d], reps);
     emit({ bench: 'reduce', shape: { rows, cols }, variant: 'rows:sum', ms, bytes: 4 * rows * cols, gbps: (4 * rows * cols) / ms / 1e6 });
-    gpu.pool.release(x);
-    gpu.pool.release(out);
+    gpu.release(x);
+    gpu.release(out);
   },
 };

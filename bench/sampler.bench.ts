@@ -58,7 +58,7 @@ export const bench: Bench = {
         samplerShare: (ms - denoiserMs) / ms,
         bytes: 6 * b * c * size * size * 4,
       });
-      for (const t of [levels, x0]) gpu.pool.release(t);
+      for (const t of [levels, x0]) gpu.release(t);
       sampler.destroy();
     }
   },

@@ -95,7 +95,7 @@ export const bench: Bench = {
     if (opts.profile) await profileStep(gpu, step.dispatchList, (r) => emit({ ...r, bench: 'unet-profile', shape: { preset, batch } }));
     step.destroy();
     net.destroy();
-    gpu.pool.release(target);
-    gpu.pool.release(loss);
+    gpu.release(target);
+    gpu.release(loss);
   },
 };

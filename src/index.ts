@@ -2,18 +2,20 @@
 // navigator.gpu, Dawn's GPU object, or an existing GPUDevice) and touches no browser or Node API.
 export * from './gpu/errors.ts';
 export { Gpu, describeAdapter, assertFinite, type AdapterDescription, type GpuOptions } from './gpu/gpu.ts';
+export { BufferCensus, type CensusSnapshot } from './gpu/census.ts';
+export { SharedBuffers } from './gpu/shared.ts';
 export { Tensor, numel, type DType } from './gpu/tensor.ts';
-export { BufferPool, FlatLayout, alignElements } from './gpu/pool.ts';
+export { FlatLayout, alignElements } from './gpu/flat-layout.ts';
 export { Kernel, KernelCache, Params, grid1d, type Dispatch, type KernelSpec, type BindingKind } from './gpu/kernel.ts';
 export { Recorder } from './gpu/recorder.ts';
 export { preprocess } from './gpu/wgsl.ts';
 export { shaderNames, shaderSource } from './gpu/shaders.ts';
 export { elementwise, type ElementwiseOp } from './kernels/elementwise.ts';
-export { pickVariant, timeDispatches, clearVariantCache, variantCache, loadVariantCache, type Variant, type VariantChoice } from './gpu/autotune.ts';
+export { pickVariant, timeDispatches, VariantChoices, type Variant, type VariantChoice, type Operands } from './gpu/autotune.ts';
 export { BufferUsage, MapMode, TENSOR_USAGE } from './gpu/usage.ts';
 // Data sets (host side, browser-safe) and their GPU batch streamer.
 export { PackedDataset, imageElements, type Dataset } from './data/dataset.ts';
-export { HostRng, mixSeed, permutation } from './data/host-rng.ts';
+export { HostRng, mixSeed, permutation } from './base/host-rng.ts';
 export { mnistDataset, MNIST_SIZE, type MnistDataset } from './data/mnist.ts';
 export { emojiDataset, EMOJI_SHEET_SIZES, type EmojiEntry, type EmojiOptions } from './data/emoji.ts';
 export { ImageSetBuilder, imageSetDataset } from './data/image-set.ts';

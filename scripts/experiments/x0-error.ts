@@ -100,7 +100,7 @@ export async function main(argv: string[]): Promise<void> {
   console.log(`band energy share of the digits: ${BAND_NAMES.map((b, i) => `${b} ${(energy[i]! / energy.reduce((p, c) => p + c, 0)).toFixed(3)}`).join(', ')}`);
   if (a.out) writeFileSync(a.out, JSON.stringify({ checkpoint: a.checkpoint, step: ck.step, count, bands: BAND_NAMES, energy: Array.from(energy, (e) => e / count), rows }, null, 1));
   den.destroy();
-  for (const tt of [xt, levels, x0hat]) gpu.pool.release(tt);
+  for (const tt of [xt, levels, x0hat]) gpu.release(tt);
   gpu.destroy();
   releaseNodeGpu();
 }

@@ -87,6 +87,6 @@ async function* batches(gpu: Gpu, ds: Dataset, batch: number): AsyncGenerator<Te
     }
     const t = gpu.upload(host, [n, ds.channels, ds.size, ds.size], 'schedule:batch');
     yield t;
-    gpu.pool.release(t);
+    gpu.release(t);
   }
 }

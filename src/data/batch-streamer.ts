@@ -16,7 +16,7 @@ import { ValueError } from '../gpu/errors.ts';
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { imageElements, type Dataset } from './dataset.ts';
-import { HostRng, mixSeed, permutation } from './host-rng.ts';
+import { HostRng, mixSeed, permutation } from '../base/host-rng.ts';
 
 export interface BatchStreamerOptions {
   batch: number;
@@ -47,9 +47,11 @@ export class BatchStreamer {
   private slot = 0;
   private prepared = false;
   private orders = new Map<number, Uint32Array>();
+  /** The streamer's own scope: its batch tensors. */
+  private readonly gpu: Gpu;
 
   constructor(
-    private readonly gpu: Gpu,
+    gpu: Gpu,
     readonly dataset: Dataset,
     private readonly opts: BatchStreamerOptions,
   ) {
@@ -59,7 +61,8 @@ export class BatchStreamer {
     this.shape = [batch, dataset.channels, dataset.size, dataset.size];
     this.host = new Float32Array(batch * imageElements(dataset));
     const label = opts.label ?? 'batch';
-    this.tensors = Array.from({ length: opts.slots ?? 2 }, (_, k) => gpu.tensor(this.shape, `${label}.${k}`));
+    this.gpu = gpu.scope(`batch-streamer ${label}`);
+    this.tensors = Array.from({ length: opts.slots ?? 2 }, (_, k) => this.gpu.tensor(this.shape, `${label}.${k}`));
   }
 
   get state(): StreamerState {
@@ -102,9 +105,9 @@ export class BatchStreamer {
     return this.host.slice();
   }
 
-  /** Give the GPU tensors back to the pool. */
-  release(): void {
-    for (const t of this.tensors) this.gpu.pool.release(t);
+  /** Release the GPU tensors. */
+  destroy(): void {
+    this.gpu.destroy();
   }
 
   private advance(): void {

@@ -2,7 +2,7 @@
 // they need no files and give the same pixels in Node and the browser.
 import { ValueError } from '../gpu/errors.ts';
 import { checkIndex, imageElements, type Dataset } from './dataset.ts';
-import { HostRng, mixSeed } from './host-rng.ts';
+import { HostRng, mixSeed } from '../base/host-rng.ts';
 
 export interface SyntheticOptions {
   size: number;

@@ -34,6 +34,7 @@ export interface DctBlurOptions {
 export class DctBlur implements Corruption {
   readonly name = 'blur';
   readonly selfAdjoint = true;
+  readonly capabilities = { heatSpectrum: true } as const;
   readonly height: number;
   readonly width: number;
   readonly schedule: Schedule;

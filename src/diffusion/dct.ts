@@ -8,14 +8,15 @@
 //        dctInverse(gpu, X, x, opts)   x = D_H^T X D_W                         (2 dispatches)
 //        dctScale(gpu, X, out, levels, power)  out = d(levels[b,1])^power .* X  (1 dispatch)
 //        spectralMultiply(...)         the general per-sample multiplier (see SpectralMultiplier)
-// Both transforms go through a scratch tensor of the same size (opts.scratch, else one shared per
-// (gpu, size) from scratchFor); the dispatches of one plan run in order, so sharing is safe as long as
-// no caller passes that scratch as its own input or output.
+// Both transforms go through a scratch tensor of the same size (opts.scratch, else the device's shared
+// scratch of that size, leased by the planning scope: scratchFor); the dispatches of one plan run in
+// order, so sharing is safe as long as no caller passes that scratch as its own input or output. The
+// DCT matrices are shared the same way (dctMatrixTensor).
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { LEVEL_STRIDE } from './types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
 
 const WG = 256;
 
@@ -44,30 +45,17 @@ export function blurSpectrum(h: number, w: number, sigmaB: number, power = 1): F
   return out;
 }
 
-const matrices = new WeakMap<Gpu, Map<number, Tensor>>();
-const scratches = new WeakMap<Gpu, Map<number, Tensor>>();
-
-/** D_N (or its transpose) uploaded as float32, once per (gpu, N, transposed). */
+/** D_N (or its transpose) as float32, shared by every plan on the device (a lease held by `gpu`'s scope). */
 export function dctMatrixTensor(gpu: Gpu, n: number, transposed = false): Tensor {
-  let m = matrices.get(gpu);
-  if (!m) matrices.set(gpu, (m = new Map()));
-  const key = transposed ? -n : n;
-  let t = m.get(key);
-  if (!t) {
+  return gpu.sharedTensor(`dct${n}${transposed ? 'T' : ''}`, [n, n], () => {
     const d = dctMatrix(n);
-    const data = transposed ? Float32Array.from({ length: n * n }, (_, i) => d[(i % n) * n + Math.floor(i / n)]!) : Float32Array.from(d);
-    m.set(key, (t = gpu.upload(data, [n, n], `dct${n}${transposed ? 'T' : ''}`)));
-  }
-  return t;
+    return transposed ? Float32Array.from({ length: n * n }, (_, i) => d[(i % n) * n + Math.floor(i / n)]!) : Float32Array.from(d);
+  });
 }
 
-/** A scratch tensor of `size` elements shared by the DCT plans on this gpu (see the file comment). */
+/** The scratch tensor of `size` elements shared by the DCT plans on the device (see the file comment). */
 export function scratchFor(gpu: Gpu, size: number): Tensor {
-  let m = scratches.get(gpu);
-  if (!m) scratches.set(gpu, (m = new Map()));
-  let t = m.get(size);
-  if (!t) m.set(size, (t = gpu.tensor([size], `dct-scratch-${size}`)));
-  return t;
+  return gpu.scratch('dct', [size]);
 }
 
 export interface DctOptions {

@@ -6,7 +6,8 @@ import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
 import { dctForward, dctInverse, imageDims } from './dct.ts';
-import { LEVEL_STRIDE, type Denoiser } from './types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Denoiser } from './types.ts';
 
 const WG = 256;
 
@@ -21,22 +22,20 @@ export interface GaussianDenoiserOptions {
 }
 
 export class GaussianDenoiser implements Denoiser {
-  private varianceTensor = new Map<Gpu, Tensor>();
   constructor(readonly opts: GaussianDenoiserOptions) {
     const { variance, channels, height, width } = opts;
     if (variance.length !== channels * height * width) throw new ShapeError('Gaussian denoiser variance', [channels, height, width], `${variance.length} values`);
     if (!variance.every((v) => Number.isFinite(v) && v >= 0)) throw new ValueError('Gaussian denoiser variances must be finite and >= 0.');
   }
 
-  /** Dispatches computing x0hat = IDCT(d s / (d^2 s + sigma^2) DCT(xt)): 5 dispatches, 2 temporaries. */
+  /** Dispatches computing x0hat = IDCT(d s / (d^2 s + sigma^2) DCT(xt)): 5 dispatches; the variances and 2 temporaries belong to `gpu` (the planning scope). */
   async plan(gpu: Gpu, xt: Tensor, levels: Tensor, x0hat: Tensor): Promise<Dispatch[]> {
     const { channels, height, width } = this.opts;
     const [b, c, h, w] = imageDims('Gaussian denoiser x_t', xt);
     if (c !== channels || h !== height || w !== width) throw new ShapeError('Gaussian denoiser x_t', [b, channels, height, width], xt.shape);
     if (!sameShape(x0hat.shape, xt.shape)) throw new ShapeError('Gaussian denoiser x0hat', xt.shape, x0hat.shape);
     if (!sameShape(levels.shape, [b, LEVEL_STRIDE])) throw new ShapeError('Gaussian denoiser levels', [b, LEVEL_STRIDE], levels.shape);
-    let variance = this.varianceTensor.get(gpu);
-    if (!variance) this.varianceTensor.set(gpu, (variance = gpu.upload(Float32Array.from(this.opts.variance), [c, h, w], 'gaussian-variance')));
+    const variance = gpu.upload(Float32Array.from(this.opts.variance), [c, h, w], 'gaussian-variance');
     const spectrum = gpu.tensor(xt.shape, 'gaussian-denoiser:dct');
     const filtered = gpu.tensor(xt.shape, 'gaussian-denoiser:filtered');
     const k = await gpu.kernel({ shader: 'gaussian_denoiser', entry: 'gaussian_posterior_mean', bindings: ['uniform', 'read', 'read', 'read', 'rw'], constants: { WG } });

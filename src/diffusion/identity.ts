@@ -12,6 +12,7 @@ import { overlaps } from './dct.ts';
 export class IdentityCorruption implements Corruption {
   readonly name = 'identity';
   readonly selfAdjoint = true;
+  readonly capabilities = { identity: true } as const;
 
   level(t: number): number {
     if (!Number.isFinite(t)) throw new NonFiniteError(`t must be finite, got ${t}.`);

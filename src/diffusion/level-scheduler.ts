@@ -44,14 +44,17 @@ export async function datasetSpectrum(gpu: Gpu, data: ImageBatches): Promise<Dat
       mean = new Float64Array(chw);
       m2 = new Float64Array(chw);
     }
-    const X = gpu.tensor(batch.shape, 'stats:dct');
-    const out = gpu.tensor([2, chw], 'stats:moments');
-    const params = gpu.uniform(new Params().u32(n, chw), 'stats:params');
-    gpu.recorder('dataset-stats').run([...(await dctForward(gpu, batch, X)), k.bind([params, X, out], grid1d(chw, WG))]).submit();
-    const r = await gpu.read(out);
-    gpu.pool.release(X);
-    gpu.pool.release(out);
-    params.destroy();
+    const scope = gpu.scope('dataset-stats');
+    let r: Float32Array;
+    try {
+      const X = scope.tensor(batch.shape, 'stats:dct');
+      const out = scope.tensor([2, chw], 'stats:moments');
+      const params = scope.uniform(new Params().u32(n, chw), 'stats:params');
+      scope.recorder('dataset-stats').run([...(await dctForward(scope, batch, X)), k.bind([params, X, out], grid1d(chw, WG))]).submit();
+      r = await scope.read(out);
+    } finally {
+      scope.destroy();
+    }
     // Chan et al.: merge (count, mean, m2) with the batch's (n, mean_b, m2_b)
     const total = count + n;
     for (let q = 0; q < chw; q++) {

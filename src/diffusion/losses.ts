@@ -6,22 +6,24 @@
 // weight w_b = levels[b, 3] (default 1; `inverseVarianceWeight` in schedule.ts gives sigma^-2 clamped):
 //   softScoreLoss  per_sample[b] = w_b / n ||C_t e_b||^2    (mean over elements, then over the batch)
 //                  dL/dphi       = 2 w_b / (B n) C_t^T C_t e_b
-//                  DCT blur: residual, DCT, one fused spectral kernel (loss by Parseval and d^2 .* E),
-//                  IDCT, batch mean: 7 dispatches. Identity: 2 dispatches. Other corruptions:
-//                  residual, C, reduce + scale, C^T, mean.
+//                  A corruption with the heatSpectrum capability (the DCT blur): residual, DCT, one
+//                  fused spectral kernel (loss by Parseval and d^2 .* E), IDCT, batch mean: 7
+//                  dispatches. With the identity capability: the x0 loss, 2 dispatches. Any other
+//                  corruption: residual, C, reduce + scale, C^T, mean.
 //   coldX0Loss     per_sample[b] = w_b / n ||e_b||^2,       dL/dphi = 2 w_b / (B n) e_b (2 dispatches)
 //   dsmLoss        r = (C_t x0hat - x_t) / sigma_b + z  ( = sigma s_theta + z, epsilon form, lambda = sigma^2)
 //                  per_sample[b] = w_b / (2n) ||r_b||^2,    dL/dphi = w_b / (B n sigma_b) C_t^T r_b
 //   loss[0] = (1/B) sum_b per_sample[b] in every case.
 //   corruptBatch   x_t = C_t x0 + sigma_b * noise (noise: a standard-normal tensor from the GPU RNG).
+// planLoss picks one of the three by name (LOSSES). What a loss allocates (its work tensor, uniforms)
+// belongs to the `gpu` scope it is planned on.
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
 import { elementwise } from '../kernels/elementwise.ts';
-import { LEVEL_STRIDE, type Corruption } from './types.ts';
-import { DctBlur } from './blur.ts';
-import { IdentityCorruption } from './identity.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Corruption } from './types.ts';
 import { dctForward, dctInverse, imageDims, overlaps } from './dct.ts';
 
 const WG = 256;
@@ -46,7 +48,7 @@ export interface LossTensors {
 export interface LossOptions {
   /** A work tensor of B*C*H*W elements (default: allocated once at planning). */
   scratch?: Tensor;
-  /** Soft loss only: force the generic path (C, then C^T) even for the DCT blur or identity. */
+  /** Soft loss only: force the generic path (C, then C^T) even where a capability allows a faster one. */
   generic?: boolean;
 }
 
@@ -94,10 +96,11 @@ function workTensor(gpu: Gpu, dims: readonly number[], opts: LossOptions, what: 
 export async function softScoreLoss(gpu: Gpu, corruption: Corruption, t: LossTensors, opts: LossOptions = {}): Promise<Dispatch[]> {
   const dims = validate('softScoreLoss', t);
   const { levels, grad, perSample, loss } = t;
-  if (!opts.generic && corruption instanceof IdentityCorruption) return coldX0Loss(gpu, t);
+  const caps = opts.generic ? {} : (corruption.capabilities ?? {});
+  if (caps.identity) return coldX0Loss(gpu, t);
   const work = workTensor(gpu, dims, opts, 'softScoreLoss');
   const residual = await lossKernel(gpu, 'residual', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: grad, perSample });
-  if (!opts.generic && corruption instanceof DctBlur)
+  if (caps.heatSpectrum)
     return [
       residual,
       ...(await dctForward(gpu, grad, work)),
@@ -153,4 +156,21 @@ export async function corruptBatch(gpu: Gpu, corruption: Corruption, x0: Tensor,
     ...(await corruption.apply(gpu, x0, xt, levels)),
     await lossKernel(gpu, 'add_sigma_noise', dims, { a: noise, levels, out: xt, perSample: gpu.tensor([1], 'corruptBatch:unused') }),
   ];
+}
+
+/** The training losses by name. */
+export const LOSSES = ['soft', 'x0', 'dsm'] as const;
+export type LossName = (typeof LOSSES)[number];
+
+/** The dispatches of loss `name` (soft score matching, the x0 loss or DSM; DSM reads `noise`). */
+export function planLoss(gpu: Gpu, name: LossName, corruption: Corruption, t: LossTensors & { noise: Tensor }, opts: LossOptions = {}): Promise<Dispatch[]> {
+  switch (name) {
+    case 'soft':
+      return softScoreLoss(gpu, corruption, t, opts);
+    case 'x0':
+      return coldX0Loss(gpu, t);
+    case 'dsm':
+      return dsmLoss(gpu, corruption, t, opts);
+  }
+  throw new ValueError(`Unknown loss ${String(name)}.`, `Use one of ${LOSSES.join(', ')}.`);
 }

@@ -8,7 +8,8 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { NonFiniteError, ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { LEVEL_STRIDE, type Corruption } from './types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Corruption } from './types.ts';
 import { Schedule, type ScheduleJSON } from './schedule.ts';
 import { imageDims, overlaps } from './dct.ts';
 

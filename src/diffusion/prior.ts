@@ -14,7 +14,8 @@ import { blurSpectrum, dctForward, dctInverse, imageDims } from './dct.ts';
 import { forEachBatch, type ImageBatches } from './batches.ts';
 import { RngStream, type RngState } from './rng.ts';
 import type { PriorSource } from './samplers.ts';
-import { LEVEL_STRIDE, type Corruption } from './types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Corruption } from './types.ts';
 
 const WG = 64;
 
@@ -32,11 +33,9 @@ export async function addPriorNoise(gpu: Gpu, out: Tensor, rng: RngState, sigma:
   return priorKernel(gpu, 'add_noise', [rng.buffer, dummy(gpu), dummy(gpu), dummy(gpu), out], priorParams({ n: out.size, sigma }), out.size, true);
 }
 
-const dummies = new WeakMap<Gpu, Tensor>();
+/** A placeholder for a binding an entry point does not read (4 floats, owned by the planning scope). */
 function dummy(gpu: Gpu): Tensor {
-  let t = dummies.get(gpu);
-  if (!t) dummies.set(gpu, (t = gpu.tensor([4], 'prior:unused')));
-  return t;
+  return gpu.tensor([4], 'prior:unused');
 }
 
 export interface GaussianPriorJSON {
@@ -105,14 +104,19 @@ export class GaussianPrior implements PriorSource {
         outer = new Float64Array(index.length ** 2);
       }
       const m = index.length;
-      const X = gpu.tensor(batch.shape, 'prior-fit:dct');
-      const Y = gpu.tensor([n, m], 'prior-fit:kept');
-      const idx = gpu.upload(Uint32Array.from(index), [m], 'prior-fit:index');
-      const sc = gpu.upload(Float32Array.from(scale), [m], 'prior-fit:scale');
-      const ds = [...(await dctForward(gpu, batch, X)), await priorKernel(gpu, 'gather_coefficients', [dummyState(gpu), X, idx, sc, Y], priorParams({ n: n * m, chw: c * h * w, m }), n * m)];
-      gpu.recorder('prior-fit').run(ds).submit();
-      const y = await gpu.read(Y);
-      for (const t of [X, Y, idx, sc]) gpu.pool.release(t);
+      const scope = gpu.scope('prior-fit');
+      let y: Float32Array;
+      try {
+        const X = scope.tensor(batch.shape, 'prior-fit:dct');
+        const Y = scope.tensor([n, m], 'prior-fit:kept');
+        const idx = scope.upload(Uint32Array.from(index), [m], 'prior-fit:index');
+        const sc = scope.upload(Float32Array.from(scale), [m], 'prior-fit:scale');
+        const ds = [...(await dctForward(scope, batch, X)), await priorKernel(scope, 'gather_coefficients', [dummyState(scope), X, idx, sc, Y], priorParams({ n: n * m, chw: c * h * w, m }), n * m)];
+        scope.recorder('prior-fit').run(ds).submit();
+        y = await scope.read(Y);
+      } finally {
+        scope.destroy();
+      }
       for (let b = 0; b < n; b++)
         for (let i = 0; i < m; i++) {
           const yi = y[b * m + i]!;
@@ -196,9 +200,7 @@ export class BlurredImagePrior implements PriorSource {
   }
 }
 
-const states = new WeakMap<Gpu, GPUBuffer>();
+/** A zero RNG key for the entry points that draw nothing (owned by the planning scope). */
 function dummyState(gpu: Gpu): GPUBuffer {
-  let s = states.get(gpu);
-  if (!s) states.set(gpu, (s = gpu.uniform(new Uint32Array(4).buffer, 'prior:no-rng')));
-  return s;
+  return gpu.uniform(new Uint32Array(4).buffer, 'prior:no-rng');
 }

@@ -22,7 +22,7 @@ export class RngState {
     seed = 0,
     step = 0,
   ) {
-    this.buffer = gpu.device.createBuffer({ size: 16, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'rng-state' });
+    this.buffer = gpu.buffer(16, 'rng-state', BufferUsage.UNIFORM | BufferUsage.COPY_DST);
     this.set(seed, step);
   }
   get seed(): number {
@@ -39,8 +39,9 @@ export class RngState {
     this.words[1] = step >>> 0;
     this.gpu.device.queue.writeBuffer(this.buffer, 0, this.words);
   }
+  /** Release the key's buffer (it belongs to the scope it was made in, which would release it too). */
   destroy(): void {
-    this.buffer.destroy();
+    this.gpu.release(this.buffer);
   }
 }
 

@@ -2,8 +2,10 @@
 // (deterministic) version, the naive baseline and NCSN's annealed Langevin dynamics. A sampler is
 // planned once for a batch shape; each step is one Recorder submit:
 //   denoiser(x, levels_t) -> x0hat;  the corruption applications;  ONE fused update with its noise
-//   (shaders/sampler.wgsl). For the DCT blur, C_{t-dt} x0hat - a C_t x0hat is one DCT-domain filter
-//   (blurCombination) instead of two blurs.
+//   (shaders/sampler.wgsl). For a corruption with the heatSpectrum capability (the DCT blur),
+//   C_{t-dt} x0hat - a C_t x0hat is one DCT-domain filter (blurCombination) instead of two blurs.
+// A Sampler plans in a scope of its own: its tensors, the denoiser's and the prior's plans, and every
+// uniform are released by destroy().
 // Steps run t_i = 1 - i/N, i = 0..N-1; the denoiser is never evaluated at t = 0; NFE = N
 // (annealed Langevin: N noise levels at the same t_i, T steps each, NFE = N T).
 // The host writes only the two levels tensors, the blur coefficients and the RNG step per step.
@@ -11,10 +13,11 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { DctBlur, blurCombination } from './blur.ts';
+import { blurCombination } from './blur.ts';
 import { randomNormal, RngState, RngStream } from './rng.ts';
 import { fillLevels, type Schedule } from './schedule.ts';
-import { LEVEL_STRIDE, type Corruption, type Denoiser } from './types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Corruption, Denoiser } from './types.ts';
 
 const WG = 64;
 
@@ -38,7 +41,7 @@ export interface SamplerOptions {
   steps: number;
   /** Annealed Langevin: alpha_i = eps sigma_i^2 / sigma_L^2 (eps default 2e-5), T steps per level (default 100). */
   langevin?: { eps?: number; stepsPerLevel?: number };
-  /** Use the single-filter blur combination when the corruption is a DctBlur (default true). */
+  /** Use the single-filter combination when the corruption has the heatSpectrum capability (default true). */
   fuseBlur?: boolean;
   /** x_1's distribution; default sigma_1 * N(0, I) (the VE prior, right for the identity corruption). */
   prior?: PriorSource;
@@ -84,6 +87,7 @@ export class Sampler {
   readonly rng: RngState;
   readonly nfe: number;
   private constructor(
+    /** The sampler's own scope. */
     private readonly gpu: Gpu,
     private readonly opts: SamplerOptions,
     private readonly parts: {
@@ -92,8 +96,6 @@ export class Sampler {
       coefs: Tensor | null;
       step: Dispatch[];
       prior: Dispatch[];
-      owned: Tensor[];
-      uniforms: GPUBuffer[];
     },
     x: Tensor,
     x0hat: Tensor,
@@ -106,7 +108,7 @@ export class Sampler {
     this.nfe = this.kind === 'langevin' ? opts.steps * stepsPerLevel(opts) : opts.steps;
   }
 
-  static async create(gpu: Gpu, opts: SamplerOptions): Promise<Sampler> {
+  static async create(parent: Gpu, opts: SamplerOptions): Promise<Sampler> {
     const kind = opts.kind ?? 'momentum';
     if (!(kind in MODE)) throw new ValueError(`Unknown sampler ${kind}; known: ${Object.keys(MODE).join(', ')}.`);
     if (!(Number.isInteger(opts.steps) && opts.steps >= 1)) throw new ValueError(`Sampler steps must be a positive integer, got ${opts.steps}.`);
@@ -117,6 +119,17 @@ export class Sampler {
     const [b, c, h, w] = shape as [number, number, number, number];
     const chw = c * h * w;
     const n = b * chw;
+    const gpu = parent.scope(`sampler ${kind}`);
+    try {
+      return await Sampler.plan(gpu, opts, kind, shape, n, chw);
+    } catch (e) {
+      gpu.destroy();
+      throw e;
+    }
+  }
+
+  private static async plan(gpu: Gpu, opts: SamplerOptions, kind: SamplerKind, shape: number[], n: number, chw: number): Promise<Sampler> {
+    const b = shape[0]!;
     const x = gpu.tensor(shape, 'sampler:x');
     const x0hat = gpu.tensor(shape, 'sampler:x0hat');
     const yn = gpu.tensor(shape, 'sampler:y-next');
@@ -124,16 +137,13 @@ export class Sampler {
     const levelsT = gpu.tensor([b, LEVEL_STRIDE], 'sampler:levels-t');
     const levelsN = gpu.tensor([b, LEVEL_STRIDE], 'sampler:levels-next');
     const rng = new RngState(gpu, 0, 0);
-    const fuse = (opts.fuseBlur ?? true) && opts.corruption instanceof DctBlur && (kind === 'momentum' || kind === 'probability-flow');
+    const fuse = (opts.fuseBlur ?? true) && !!opts.corruption.capabilities?.heatSpectrum && (kind === 'momentum' || kind === 'probability-flow');
     const coefs = fuse ? gpu.tensor([b, 2], 'sampler:blur-coefs') : null;
 
     const step: Dispatch[] = [...(await opts.denoiser.plan(gpu, x, levelsT, x0hat))];
-    const uniforms: GPUBuffer[] = [];
     if (opts.clip) {
-      const [lo, hi] = opts.clip;
       const clip = await gpu.kernel({ shader: 'sampler', entry: 'clip_x0hat', bindings: ['uniform', 'rw'], constants: { WG } });
-      const clipParams = gpu.uniform(new Params().u32(n).f32(lo, hi).u32(0), 'sampler:clip-params');
-      uniforms.push(clipParams);
+      const clipParams = gpu.uniform(new Params().u32(n).f32(opts.clip[0], opts.clip[1]).u32(0), 'sampler:clip-params');
       step.push(clip.bind([clipParams, x0hat], grid1d(n, WG), 'clip-x0hat'));
     }
     if (fuse) step.push(...(await blurCombination(gpu, x0hat, yn, { levelsA: levelsN, coefA: 1, levelsB: levelsT, coefB: -1, coefs: coefs! })));
@@ -157,7 +167,7 @@ export class Sampler {
     const prior = opts.prior
       ? await opts.prior.plan(gpu, x, rng)
       : [await randomNormal(gpu, x, rng, { stream: RngStream.prior, std: opts.noise.at(1) })];
-    return new Sampler(gpu, opts, { levelsT, levelsN, coefs, step, prior, owned: [x, x0hat, yn, yt, levelsT, levelsN, ...(coefs ? [coefs] : [])], uniforms }, x, x0hat, rng);
+    return new Sampler(gpu, opts, { levelsT, levelsN, coefs, step, prior }, x, x0hat, rng);
   }
 
   /** Runs the whole chain and returns the output tensor (owned by the sampler: read or copy it). */
@@ -202,10 +212,9 @@ export class Sampler {
     return (o.output ?? 'x0hat') === 'x0hat' ? this.x0hat : this.x;
   }
 
+  /** Release everything the sampler planned (the denoiser's and the prior's plans included). */
   destroy(): void {
-    for (const t of this.parts.owned) this.gpu.pool.release(t);
-    for (const u of this.parts.uniforms) u.destroy();
-    this.rng.destroy();
+    this.gpu.destroy();
   }
 }
 

@@ -7,7 +7,8 @@
 // levels tensor once per step). Also: the SPEC defaults, the clamped sigma^-2 loss weight, and
 // `fillLevels`, which builds the host array for a levels tensor [B, 4] = (t, c, sigma, weight).
 import { NonFiniteError, ValueError } from '../gpu/errors.ts';
-import { LEVEL_STRIDE, type Corruption } from './types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Corruption } from './types.ts';
 
 export type ScheduleJSON =
   | { kind: 'geometric'; min: number; max: number }

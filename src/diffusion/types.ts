@@ -1,25 +1,38 @@
 // The contracts between corruptions, losses, denoisers and samplers (SPEC.md sections 1, 2, 4).
 //
-// Per-sample corruption levels live on the GPU as a `levels` tensor of shape [B, LEVEL_STRIDE]:
-//   levels[b, 0] = t          in [0, 1]
-//   levels[b, 1] = c          the corruption's own level at t (blur std sigmaB(t) in pixels for the
-//                             DCT blur; the ramp position for masking; unused for identity)
-//   levels[b, 2] = sigma      the noise std sigma(t)
-//   levels[b, 3] = weight     the loss weight w(t) (training) or 0
-// The host fills it (t is drawn per sample by a seeded host RNG during training, and is the same for
-// every sample during sampling) and uploads it with queue.writeBuffer before the step's one submit;
+// Per-sample corruption levels live on the GPU as a `levels` tensor of shape [B, LEVEL_STRIDE]
+// (src/kernels/levels.ts: t, the corruption's level c, the noise sigma, the loss weight). The host
+// fills it (t is drawn per sample by a seeded host RNG during training, and is the same for every
+// sample during sampling) and uploads it with queue.writeBuffer before the step's one submit;
 // everything else runs on the GPU.
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 
-export const LEVEL_STRIDE = 4;
+export { LEVEL_STRIDE } from '../kernels/levels.ts';
+
+/**
+ * Structure a corruption may declare so that losses and samplers take an exact faster path instead
+ * of the generic apply / adjoint one (they ask for a capability, never for a class).
+ */
+export interface CorruptionCapabilities {
+  /** C_t = I at every t: the soft loss is the x0 loss, and nothing needs applying. */
+  readonly identity?: boolean;
+  /**
+   * C_t = D^T diag(exp(-(lambda_k + lambda_l) c^2 / 2)) D per channel, c = levels[b, 1] (the
+   * heat-kernel DCT blur, dct.ts): the soft loss is one fused DCT-domain kernel (Parseval), and the
+   * momentum samplers combine a C_s x + b C_t x into one filter.
+   */
+  readonly heatSpectrum?: boolean;
+}
 
 /** A linear corruption C_t acting per sample on a batch [B, C, H, W]. */
 export interface Corruption {
   readonly name: string;
   /** C_t^T = C_t for every t (blur, masking, identity). */
   readonly selfAdjoint: boolean;
+  /** Fast paths this corruption allows (none when absent). */
+  readonly capabilities?: CorruptionCapabilities;
   /** The corruption level c at time t (e.g. sigmaB(t)); written into levels[b, 1]. */
   level(t: number): number;
   /** Dispatches computing out = C_{levels[b]} x for every sample b. `out` must not alias `x`. */

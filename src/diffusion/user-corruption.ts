@@ -25,8 +25,9 @@ import { Kernel, Params, grid1d, type Dispatch } from '../gpu/kernel.ts';
 import { NonFiniteError, ShaderError, ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
 import { shaderSource } from '../gpu/shaders.ts';
-import { HostRng } from '../data/host-rng.ts';
-import { LEVEL_STRIDE, type Corruption } from './types.ts';
+import { HostRng } from '../base/host-rng.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Corruption } from './types.ts';
 import { Schedule } from './schedule.ts';
 import { imageDims, overlaps } from './dct.ts';
 
@@ -165,13 +166,14 @@ export class UserCorruption implements Corruption {
     const ys = Float32Array.from({ length: n }, () => rng.normal());
     const lv = new Float32Array(ts.length * LEVEL_STRIDE);
     ts.forEach((t, b) => lv.set([t, this.level(t), 0, 0], b * LEVEL_STRIDE));
-    const x = gpu.upload(xs, dims, `${this.name}:check-x`);
-    const y = gpu.upload(ys, dims, `${this.name}:check-y`);
-    const levels = gpu.upload(lv, [ts.length, LEVEL_STRIDE], `${this.name}:check-levels`);
-    const cx = gpu.tensor(dims, `${this.name}:check-cx`);
-    const cty = gpu.tensor(dims, `${this.name}:check-cty`);
+    const scope = gpu.scope(`${this.name}:adjoint-check`);
     try {
-      gpu.recorder(`${this.name}:adjoint-check`).run(await this.apply(gpu, x, cx, levels)).run(await this.adjoint(gpu, y, cty, levels)).submit();
+      const x = scope.upload(xs, dims, `${this.name}:check-x`);
+      const y = scope.upload(ys, dims, `${this.name}:check-y`);
+      const levels = scope.upload(lv, [ts.length, LEVEL_STRIDE], `${this.name}:check-levels`);
+      const cx = scope.tensor(dims, `${this.name}:check-cx`);
+      const cty = scope.tensor(dims, `${this.name}:check-cty`);
+      scope.recorder(`${this.name}:adjoint-check`).run(await this.apply(scope, x, cx, levels)).run(await this.adjoint(scope, y, cty, levels)).submit();
       const [a, b] = [await gpu.read(cx), await gpu.read(cty)];
       const per = n / ts.length;
       let worst = 0;
@@ -197,7 +199,7 @@ export class UserCorruption implements Corruption {
       if (worst > tolerance) throw new AdjointMismatchError(this.name, worst, worstLevel, tolerance);
       return worst;
     } finally {
-      for (const t of [x, y, levels, cx, cty]) gpu.pool.release(t);
+      scope.destroy();
     }
   }
 }

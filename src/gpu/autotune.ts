@@ -1,64 +1,110 @@
 // Kernel variants: a GPU wants shared-memory tiles, a CPU software adapter wants register blocking and
 // few barriers. An op offers several variants; pickVariant times each once (warm-up + a few timed
-// runs) at first use and caches the fastest per (adapter, op, shape key). Tests pass `variant`
-// explicitly to every op so that every variant is checked against the reference.
+// runs) at first use and remembers the fastest per op key in the device's VariantChoices
+// (gpu.variants), which can be exported and re-imported (to pin the choices of a run). Tests pass
+// `variant` explicitly to every op so that every variant is checked against the reference.
+//
+// Timing never touches the caller's tensors: the candidates are built on zero-filled stand-ins of the
+// same shapes in a scope of their own, destroyed after timing; only the winner is then built on the
+// real operands. (Timing on the real ones would, e.g., add a backward pass with `accumulate` into the
+// caller's gradient several times over.)
 import type { Gpu } from './gpu.ts';
 import type { Dispatch } from './kernel.ts';
+import type { Tensor } from './tensor.ts';
 import { ValueError } from './errors.ts';
 
-export interface Variant {
+/** The tensors an op binds, by role (null or undefined for an absent optional one). */
+export type Operands = { readonly [role: string]: Tensor | null | undefined };
+
+export interface Variant<T extends Operands = Operands> {
   name: string;
-  /** Builds this variant's dispatches for the op's tensors. */
-  build: () => Promise<Dispatch[]>;
+  /** Builds this variant's dispatches for operands `t`; what it allocates belongs to `gpu` (a scope). */
+  build: (gpu: Gpu, t: T) => Promise<Dispatch[]>;
 }
 
 export interface VariantChoice {
   name: string;
   dispatches: Dispatch[];
-  /** ms per run for each variant timed (empty when the choice came from the cache or a forced name). */
+  /** ms per run for each variant timed (empty when the choice came from the book or a forced name). */
   timings: Record<string, number>;
 }
 
-const cache = new Map<string, string>();
+/** The variant chosen per op key on one device; gpu.variants holds them. */
+export class VariantChoices {
+  private readonly byKey = new Map<string, string>();
+  constructor(
+    /** The adapter the choices were timed on (AdapterDescription.key). */
+    readonly adapter: string,
+  ) {}
 
-/** Forget cached choices (tests; or after the adapter changed). */
-export function clearVariantCache(): void {
-  cache.clear();
-}
-
-/** The cached choices, e.g. to save them; and to restore saved ones. */
-export function variantCache(): Record<string, string> {
-  return Object.fromEntries(cache);
-}
-export function loadVariantCache(entries: Record<string, string>): void {
-  for (const [k, v] of Object.entries(entries)) cache.set(k, v);
+  get(key: string): string | undefined {
+    return this.byKey.get(key);
+  }
+  set(key: string, name: string): void {
+    this.byKey.set(key, name);
+  }
+  clear(): void {
+    this.byKey.clear();
+  }
+  get size(): number {
+    return this.byKey.size;
+  }
+  /** The choices (those whose key starts with `prefix`, default all) as a plain object, e.g. to store them. */
+  export(prefix = ''): Record<string, string> {
+    return Object.fromEntries([...this.byKey].filter(([k]) => k.startsWith(prefix)));
+  }
+  /**
+   * Restore stored choices, replacing those with the same key. A name that is not a variant of its op
+   * is ignored when the op is planned (the op is timed instead), so stale entries are harmless.
+   */
+  import(choices: Readonly<Record<string, string>>): void {
+    for (const [k, v] of Object.entries(choices)) if (typeof v === 'string') this.byKey.set(k, v);
+  }
 }
 
 /**
- * Choose among `variants`: the one named by `force`, else the cached choice for this adapter and key,
- * else the fastest by timing. A single variant is returned without timing.
+ * Choose among `variants` for `operands`: the one named by `force`, else the remembered choice for
+ * `key`, else the fastest by timing on stand-ins. A single variant is returned without timing.
  */
-export async function pickVariant(gpu: Gpu, key: string, variants: readonly Variant[], force?: string, reps = 3): Promise<VariantChoice> {
+export async function pickVariant<T extends Operands>(gpu: Gpu, key: string, variants: readonly Variant<T>[], operands: T, force?: string, reps = 3): Promise<VariantChoice> {
   if (force !== undefined) {
     const v = variants.find((x) => x.name === force);
     if (!v) throw new ValueError(`Unknown variant ${force} for ${key}; known: ${variants.map((x) => x.name).join(', ')}`);
-    return { name: v.name, dispatches: await v.build(), timings: {} };
+    return { name: v.name, dispatches: await v.build(gpu, operands), timings: {} };
   }
-  const fullKey = `${gpu.adapter.key}|${key}`;
-  const cached = cache.get(fullKey);
-  const hit = variants.find((x) => x.name === cached);
-  if (hit) return { name: hit.name, dispatches: await hit.build(), timings: {} };
-  if (variants.length === 1) return { name: variants[0]!.name, dispatches: await variants[0]!.build(), timings: {} };
+  const remembered = variants.find((x) => x.name === gpu.variants.get(key));
+  const only = variants.length === 1 ? variants[0] : undefined;
+  if (remembered ?? only) {
+    const v = (remembered ?? only)!;
+    return { name: v.name, dispatches: await v.build(gpu, operands), timings: {} };
+  }
   const timings: Record<string, number> = {};
-  let best: { name: string; dispatches: Dispatch[]; ms: number } | null = null;
-  for (const v of variants) {
-    const ds = await v.build();
-    const ms = await timeDispatches(gpu, ds, reps);
-    timings[v.name] = ms;
-    if (!best || ms < best.ms) best = { name: v.name, dispatches: ds, ms };
+  const trial = gpu.scope(`autotune ${key}`);
+  try {
+    const stand = standIns(trial, operands);
+    for (const v of variants) timings[v.name] = await timeDispatches(trial, await v.build(trial, stand), reps);
+  } finally {
+    trial.destroy();
   }
-  cache.set(fullKey, best!.name);
-  return { name: best!.name, dispatches: best!.dispatches, timings };
+  const best = variants.reduce((a, b) => (timings[b.name]! < timings[a.name]! ? b : a));
+  gpu.variants.set(key, best.name);
+  return { name: best.name, dispatches: await best.build(gpu, operands), timings };
+}
+
+/** Zero-filled tensors of the operands' shapes; one operand passed under several roles stays one tensor. */
+function standIns<T extends Operands>(scope: Gpu, operands: T): T {
+  const made = new Map<Tensor, Tensor>();
+  const out: Record<string, Tensor | null | undefined> = {};
+  for (const [role, t] of Object.entries(operands)) {
+    if (!t) {
+      out[role] = t;
+      continue;
+    }
+    let s = made.get(t);
+    if (!s) made.set(t, (s = scope.tensor(t.shape, `autotune:${role}`, t.dtype)));
+    out[role] = s;
+  }
+  return out as T;
 }
 
 /** Wall time in ms of one submit of `ds`, median of `reps` runs after one warm-up. */

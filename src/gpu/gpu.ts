@@ -1,101 +1,97 @@
-// The engine's handle on one GPUDevice: limits, feature flags, the kernel cache, the buffer pool,
-// uploads and readbacks, and the surfacing of device loss and validation errors as typed errors.
+// The engine's handle on one GPUDevice, and the owner of everything allocated on it.
+//
+// A Gpu is either the root (one per device: limits, features, the kernel cache, the buffer census,
+// the shared buffers, the kernel-variant choices, device-loss and validation errors) or a scope made
+// with `gpu.scope(label)`: the same device and services, but what is allocated through a scope
+// (tensor, upload, uniform, buffer, and leases of shared buffers) belongs to it, and `destroy()`
+// releases all of it and every nested scope. Every plan (a network, an optimizer, a loss, a sampler,
+// a trainer, a sampling run) takes a scope of the Gpu it is given and passes that scope to the ops it
+// plans, so the ops' uniforms and scratch land in the plan's scope; its destroy() destroys the scope
+// and the device returns to where it was (the census counts buffers created minus destroyed).
+// Destroying the root also destroys the device.
 // The core takes a GPU (navigator.gpu, or Dawn's in Node) or an existing GPUDevice; it never touches
 // a browser or Node API itself.
-import { DeviceLostError, EngineError, NoAdapterError, NonFiniteError, ShapeError } from './errors.ts';
+import { DeviceLostError, EngineError, LimitError, NonFiniteError, ShapeError } from './errors.ts';
 import { KernelCache, Params, type Kernel, type KernelSpec } from './kernel.ts';
-import { BufferPool } from './pool.ts';
 import { Recorder } from './recorder.ts';
 import { Tensor, numel, type DType } from './tensor.ts';
 import { BufferUsage, MapMode, TENSOR_USAGE } from './usage.ts';
+import { BufferCensus } from './census.ts';
+import { SharedBuffers } from './shared.ts';
+import { VariantChoices } from './autotune.ts';
+import { describeAdapter, openDevice, type AdapterDescription, type GpuOptions } from './adapter.ts';
 
-export interface AdapterDescription {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** lavapipe, SwiftShader and other CPU implementations. Kernels pick variants by this. */
-  software: boolean;
-  /** A short stable name used as a cache key for kernel-variant choices. */
-  key: string;
+/** What the root and its scopes share. */
+interface DeviceServices {
+  kernels: KernelCache;
+  census: BufferCensus;
+  shared: SharedBuffers;
+  variants: VariantChoices;
+  features: { timestamps: boolean; f16: boolean; subgroups: boolean };
+  errors: { lost: DeviceLostError | null; validation: string[]; destroyed: boolean };
 }
-
-export interface GpuOptions {
-  powerPreference?: GPUPowerPreference;
-  /** Where the GPU object came from; only changes the wording of the no-adapter error. */
-  runtime?: 'browser' | 'node';
-  /** Request the compatibility feature level (e.g. Chromium's GLES backend). */
-  compatibility?: boolean;
-}
-
-/** Limits requested at their adapter maxima: the defaults (128 MiB binding, 256 invocations) are too small. */
-const WANTED_LIMITS = [
-  'maxStorageBufferBindingSize',
-  'maxBufferSize',
-  'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup',
-  'maxComputeWorkgroupSizeX',
-  'maxComputeWorkgroupSizeY',
-  'maxComputeWorkgroupSizeZ',
-  'maxComputeWorkgroupsPerDimension',
-  'maxStorageBuffersPerShaderStage',
-] as const;
-
-const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
 
 export class Gpu {
   readonly kernels: KernelCache;
-  readonly pool: BufferPool;
+  /** Every engine buffer on this device: live count and bytes (created minus destroyed). */
+  readonly census: BufferCensus;
+  /** Buffers shared between plans (constant tables, scratch), leased by scopes. */
+  readonly shared: SharedBuffers;
+  /** The kernel variant chosen per op key (export/import to pin them). */
+  readonly variants: VariantChoices;
   readonly features: { timestamps: boolean; f16: boolean; subgroups: boolean };
-  private lostError: DeviceLostError | null = null;
-  private validationErrors: string[] = [];
-  private destroyed = false;
+  private readonly services: DeviceServices;
+  /** Buffers this scope owns, with their sizes. */
+  private readonly owned = new Map<GPUBuffer, number>();
+  private readonly children = new Set<Gpu>();
+  private readonly cleanups: (() => void)[] = [];
+  private released = false;
 
-  constructor(
+  private constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterDescription,
+    readonly label: string,
+    private readonly parent: Gpu | null,
   ) {
-    this.kernels = new KernelCache(device);
-    this.pool = new BufferPool(device, device.limits);
-    this.features = {
-      timestamps: device.features.has('timestamp-query'),
-      f16: device.features.has('shader-f16'),
-      subgroups: device.features.has('subgroups'),
-    };
+    this.services = parent?.services ?? Gpu.openServices(device, adapter);
+    ({ kernels: this.kernels, census: this.census, shared: this.shared, variants: this.variants, features: this.features } = this.services);
+  }
+
+  private static openServices(device: GPUDevice, adapter: AdapterDescription): DeviceServices {
+    const errors: DeviceServices['errors'] = { lost: null, validation: [], destroyed: false };
     device.lost.then((info) => {
-      if (!this.destroyed) this.lostError = new DeviceLostError(String(info.reason), info.message);
+      if (!errors.destroyed) errors.lost = new DeviceLostError(String(info.reason), info.message);
     });
     device.onuncapturederror = (ev: GPUUncapturedErrorEvent) => {
-      if (this.validationErrors.length < 20) this.validationErrors.push(ev.error.message);
+      if (errors.validation.length < 20) errors.validation.push(ev.error.message);
+    };
+    return {
+      kernels: new KernelCache(device),
+      census: new BufferCensus(device),
+      shared: new SharedBuffers(),
+      variants: new VariantChoices(adapter.key),
+      features: { timestamps: device.features.has('timestamp-query'), f16: device.features.has('shader-f16'), subgroups: device.features.has('subgroups') },
+      errors,
     };
   }
 
   /** Acquire an adapter and a device with the adapter's own limits and useful optional features. */
   static async create(gpu: GPU | undefined | null, opts: GpuOptions = {}): Promise<Gpu> {
-    const runtime = opts.runtime ?? 'browser';
-    if (!gpu) throw new NoAdapterError(runtime, 'WebGPU is not available in this environment');
-    const adapterOpts: GPURequestAdapterOptions = { powerPreference: opts.powerPreference ?? 'high-performance' };
-    if (opts.compatibility) (adapterOpts as { featureLevel?: string }).featureLevel = 'compatibility';
-    const adapter = await gpu.requestAdapter(adapterOpts);
-    if (!adapter) throw new NoAdapterError(runtime, 'requestAdapter() returned null');
-    const requiredLimits: Record<string, number> = {};
-    for (const name of WANTED_LIMITS) {
-      const v = (adapter.limits as unknown as Record<string, number>)[name];
-      if (typeof v === 'number') requiredLimits[name] = v;
-    }
-    const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter.features.has(f));
-    let device: GPUDevice;
-    try {
-      device = await adapter.requestDevice({ requiredLimits, requiredFeatures, label: 'softdiff' });
-    } catch (e) {
-      throw new EngineError(`requestDevice failed: ${(e as Error).message}`, 'Another program may hold the GPU; retry, or use another adapter.');
-    }
-    return new Gpu(device, describeAdapter(adapter.info));
+    const { device, adapter } = await openDevice(gpu, opts);
+    return new Gpu(device, adapter, 'device', null);
   }
 
   /** Wrap a device the application already has (embedding in a page that renders with WebGPU). */
   static fromDevice(device: GPUDevice, info?: GPUAdapterInfo): Gpu {
-    return new Gpu(device, describeAdapter(info ?? (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo));
+    return new Gpu(device, describeAdapter(info ?? (device as unknown as { adapterInfo?: GPUAdapterInfo }).adapterInfo), 'device', null);
+  }
+
+  /** A scope: allocations through it belong to it and are released by its destroy() (see the file comment). */
+  scope(label: string): Gpu {
+    if (this.released) throw new EngineError(`The scope ${this.label} was destroyed; it cannot open ${label}.`, 'This is an engine bug; please report it.');
+    const child = new Gpu(this.device, this.adapter, label, this);
+    this.children.add(child);
+    return child;
   }
 
   get limits(): GPUSupportedLimits {
@@ -104,9 +100,10 @@ export class Gpu {
 
   /** Throws the device-loss or first validation error, if any happened since the last check. */
   check(): void {
-    if (this.lostError) throw this.lostError;
-    if (this.validationErrors.length) {
-      const errs = this.validationErrors.splice(0);
+    const e = this.services.errors;
+    if (e.lost) throw e.lost;
+    if (e.validation.length) {
+      const errs = e.validation.splice(0);
       throw new EngineError(`WebGPU validation error: ${errs.join('\n')}`, 'This is an engine bug; please report it with the message.');
     }
   }
@@ -117,28 +114,77 @@ export class Gpu {
 
   recorder(label = 'step', timestamps = false): Recorder {
     this.check();
-    return new Recorder(this.device, label, timestamps && this.features.timestamps);
+    return new Recorder(this.device, (d) => this.census.create(d), label, timestamps && this.features.timestamps);
   }
 
-  /** A uniform buffer holding `params`, written once. */
+  /** A buffer owned by this scope; size rounded up to 16 bytes (copy alignment). `setting` names what to lower if it is too large. */
+  buffer(bytes: number, label = '', usage: number = TENSOR_USAGE, setting = 'the batch size or model width'): GPUBuffer {
+    const size = Math.ceil(Math.max(bytes, 16) / 16) * 16;
+    if (size > this.limits.maxBufferSize) throw new LimitError(`maxBufferSize (${label})`, size, this.limits.maxBufferSize, setting);
+    if (this.released) throw new EngineError(`Allocation of ${label} in the destroyed scope ${this.label}.`, 'This is an engine bug; please report it.');
+    const buf = this.census.create({ size, usage, label });
+    this.owned.set(buf, size);
+    return buf;
+  }
+
+  /** A new zero-filled tensor in its own buffer, owned by this scope. */
+  tensor(shape: readonly number[], label = '', dtype: DType = 'f32', setting = 'the batch size or model width'): Tensor {
+    const bytes = Math.max(16, numel(shape) * 4);
+    if (bytes > this.limits.maxStorageBufferBindingSize) throw new LimitError(`maxStorageBufferBindingSize (${label})`, bytes, this.limits.maxStorageBufferBindingSize, setting);
+    return new Tensor(this.buffer(bytes, label, TENSOR_USAGE, setting), shape, 0, dtype, label);
+  }
+
+  /** Upload host data into a new tensor owned by this scope. Non-finite float data is refused (it would poison training). */
+  upload(data: Float32Array | Uint32Array | readonly number[], shape: readonly number[] = [data.length], label = ''): Tensor {
+    const dtype: DType = data instanceof Uint32Array ? 'u32' : 'f32';
+    const t = this.tensor(shape, label, dtype);
+    this.write(t, data);
+    return t;
+  }
+
+  /** A uniform buffer holding `params`, written once, owned by this scope. */
   uniform(params: Params | ArrayBuffer, label = 'params'): GPUBuffer {
     const data = params instanceof Params ? params.toArrayBuffer() : params;
-    const buf = this.device.createBuffer({ size: Math.max(16, Math.ceil(data.byteLength / 16) * 16), usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label });
+    const buf = this.buffer(data.byteLength, label, BufferUsage.UNIFORM | BufferUsage.COPY_DST);
     this.device.queue.writeBuffer(buf, 0, data);
     return buf;
   }
 
-  /** A new tensor, zero-filled. */
-  tensor(shape: readonly number[], label = '', dtype: DType = 'f32'): Tensor {
-    return this.pool.tensor(shape, label, dtype);
+  /**
+   * A lease on the device's shared tensor `key` (made zero-filled, or from `init`, on first use),
+   * held until this scope is destroyed. For constant tables and scratch (see shared.ts).
+   */
+  sharedTensor(key: string, shape: readonly number[], init?: () => Float32Array | Uint32Array): Tensor {
+    const lease = this.shared.acquire(key, () => {
+      const bytes = Math.max(16, numel(shape) * 4);
+      const t = new Tensor(this.census.create({ size: Math.ceil(bytes / 16) * 16, usage: TENSOR_USAGE, label: `shared:${key}` }), shape, 0, 'f32', key);
+      if (init) this.write(t, init());
+      return t;
+    });
+    this.cleanups.push(lease.release);
+    return lease.tensor.reshape(shape);
   }
 
-  /** Upload host data into a new tensor. Non-finite float data is refused (it would poison training). */
-  upload(data: Float32Array | Uint32Array | readonly number[], shape: readonly number[] = [data.length], label = ''): Tensor {
-    const dtype: DType = data instanceof Uint32Array ? 'u32' : 'f32';
-    const t = this.pool.tensor(shape, label, dtype);
-    this.write(t, data);
-    return t;
+  /** Scratch of one `role` and size shared by every plan on the device (see shared.ts), seen with `shape`. */
+  scratch(role: string, shape: readonly number[]): Tensor {
+    const size = numel(shape);
+    return this.sharedTensor(`scratch:${role}:${size}`, [size]).reshape(shape);
+  }
+
+  /** Destroy one buffer this scope owns now (transients). Returns false when this scope does not own it. */
+  release(t: Tensor | GPUBuffer): boolean {
+    const buf = t instanceof Tensor ? t.buffer : t;
+    if (!this.owned.delete(buf)) return false;
+    buf.destroy();
+    return true;
+  }
+
+  /** Bytes owned by this scope and its nested scopes (shared leases not included). */
+  get ownedBytes(): number {
+    let b = 0;
+    for (const v of this.owned.values()) b += v;
+    for (const c of this.children) b += c.ownedBytes;
+    return b;
   }
 
   /** Overwrite a tensor's contents from the host. */
@@ -161,21 +207,24 @@ export class Gpu {
   async readBytes(buffer: GPUBuffer, offset: number, bytes: number): Promise<ArrayBuffer> {
     this.check();
     const size = Math.ceil(Math.max(bytes, 4) / 4) * 4;
-    const staging = this.device.createBuffer({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
-    const enc = this.device.createCommandEncoder({ label: 'readback' });
-    enc.copyBufferToBuffer(buffer, offset, staging, 0, size);
-    this.device.queue.submit([enc.finish()]);
+    const staging = this.census.create({ size, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'readback' });
     try {
-      await staging.mapAsync(MapMode.READ);
-    } catch (e) {
+      const enc = this.device.createCommandEncoder({ label: 'readback' });
+      enc.copyBufferToBuffer(buffer, offset, staging, 0, size);
+      this.device.queue.submit([enc.finish()]);
+      try {
+        await staging.mapAsync(MapMode.READ);
+      } catch (e) {
+        this.check();
+        throw new EngineError(`Readback failed: ${(e as Error).message}`);
+      }
+      const out = staging.getMappedRange().slice(0, bytes);
+      staging.unmap();
       this.check();
-      throw new EngineError(`Readback failed: ${(e as Error).message}`);
+      return out;
+    } finally {
+      staging.destroy();
     }
-    const out = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    staging.destroy();
-    this.check();
-    return out;
   }
 
   /** Resolves when all submitted work has finished. */
@@ -184,22 +233,18 @@ export class Gpu {
     this.check();
   }
 
+  /** Release everything this scope owns (nested scopes and shared leases included); the root also destroys the device. */
   destroy(): void {
-    this.destroyed = true;
-    this.pool.releaseAll();
-    this.device.destroy();
+    if (this.released) return;
+    if (!this.parent) this.services.errors.destroyed = true;
+    for (const c of [...this.children]) c.destroy();
+    for (const b of this.owned.keys()) b.destroy();
+    this.owned.clear();
+    for (const f of this.cleanups.splice(0)) f();
+    this.released = true;
+    this.parent?.children.delete(this);
+    if (!this.parent) this.device.destroy();
   }
-}
-
-export function describeAdapter(info?: Partial<GPUAdapterInfo> | null): AdapterDescription {
-  const vendor = info?.vendor ?? '';
-  const architecture = info?.architecture ?? '';
-  const device = info?.device ?? '';
-  const description = info?.description ?? '';
-  const text = `${vendor} ${architecture} ${device} ${description}`.toLowerCase();
-  const software = !!(info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader|software|warp/.test(text);
-  const name = /llvmpipe|lavapipe/.test(text) ? 'lavapipe' : /swiftshader/.test(text) ? 'swiftshader' : (description || `${vendor}-${architecture}` || 'unknown');
-  return { vendor, architecture, device, description, software, key: name.replace(/\s+/g, '-').toLowerCase() };
 }
 
 export function assertFinite(a: Float32Array | Float64Array, what: string): void {
@@ -207,4 +252,4 @@ export function assertFinite(a: Float32Array | Float64Array, what: string): void
     if (!Number.isFinite(a[i]!)) throw new NonFiniteError(`${what} contains a non-finite value (${a[i]}) at element ${i}.`, 'Check the input data.');
 }
 
-export { numel, TENSOR_USAGE };
+export { describeAdapter, numel, TENSOR_USAGE, type AdapterDescription, type GpuOptions };

@@ -19,6 +19,8 @@ export class Recorder {
 
   constructor(
     private readonly device: GPUDevice,
+    /** Makes the timestamp buffers (the Gpu passes its census, so they are counted). */
+    private readonly createBuffer: (desc: GPUBufferDescriptor) => GPUBuffer,
     readonly label = 'step',
     timestamps = false,
   ) {
@@ -75,13 +77,13 @@ export class Recorder {
     return this;
   }
 
-  /** Finish and submit. A Recorder is used once. */
+  /** Finish and submit. A Recorder is used once. With timestamps, gpuTimeMs() must be awaited: it releases the query buffers. */
   submit(): void {
     if (this.submitted) throw new Error(`Recorder ${this.label} was already submitted`);
     this.endPass();
     if (this.query) {
       const n = 2 * Math.min(this.passes, MAX_TIMED_PASSES);
-      this.resolved = this.device.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
+      this.resolved = this.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.QUERY_RESOLVE | BufferUsage.COPY_SRC });
       if (n) this.encoder.resolveQuerySet(this.query, 0, n, this.resolved, 0);
     }
     this.device.queue.submit([this.encoder.finish()]);
@@ -92,7 +94,7 @@ export class Recorder {
   async gpuTimeMs(): Promise<number | null> {
     if (!this.query || !this.resolved) return null;
     const n = 2 * Math.min(this.passes, MAX_TIMED_PASSES);
-    const staging = this.device.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
+    const staging = this.createBuffer({ size: Math.max(16, n * 8), usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST });
     const enc = this.device.createCommandEncoder();
     enc.copyBufferToBuffer(this.resolved, 0, staging, 0, Math.max(16, n * 8));
     this.device.queue.submit([enc.finish()]);

@@ -7,11 +7,15 @@
 // same dispatches every step needs no host write. `stepCount` is the host's count of record() calls
 // (plus setStep); readState() reads the GPU's own values (for logs and tests, not the hot loop).
 // The learning rate is a uniform: setLearningRate writes it with queue.writeBuffer, effective from
-// the next submitted step.
+// the next submitted step; learningRateAt(step) is the host's copy of the shader's warmup formula.
+//
+// The optimizer owns its state: the moments m and v, the EMA copy, the decay mask, the GPU State
+// struct and its uniforms live in its own scope (destroy() releases them); exportState() and
+// importState() move the moments, the EMA and the step counter in and out (checkpoints).
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
-import type { FlatLayout } from '../gpu/pool.ts';
+import type { FlatLayout } from '../gpu/flat-layout.ts';
 import type { Recorder } from '../gpu/recorder.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 
@@ -56,9 +60,19 @@ const WG = 256;
 const partialCount = (gpu: Gpu, n: number) => Math.max(1, Math.min(gpu.adapter.software ? 16 : WG, Math.ceil(n / WG)));
 const STATE_BYTES = 48;
 
+/** The optimizer's own state in the parameters' flat layout (padding included), for checkpoints. */
+export interface AdamWSnapshot {
+  m: Float32Array;
+  v: Float32Array;
+  ema: Float32Array;
+  /** The GPU's step counter (steps applied, skipped ones not counted). */
+  step: number;
+}
+
 export class AdamW {
   private stepsRecorded = 0;
   private constructor(
+    /** The optimizer's own scope. */
     private readonly gpu: Gpu,
     readonly layout: FlatLayout,
     private readonly params: Tensor,
@@ -72,7 +86,8 @@ export class AdamW {
     private readonly list: Dispatch[],
   ) {}
 
-  static async create(gpu: Gpu, layout: FlatLayout, params: Tensor, grads: Tensor, options: AdamWOptions): Promise<AdamW> {
+  /** Plans the optimizer over `params` with gradients `grads`; its state belongs to a scope of `gpu`. */
+  static async create(parent: Gpu, layout: FlatLayout, params: Tensor, grads: Tensor, options: AdamWOptions): Promise<AdamW> {
     const n = layout.size;
     if (params.size !== n) throw new ShapeError('AdamW params', `${n} elements (the layout's size)`, `${params.size}`);
     if (grads.size !== n) throw new ShapeError('AdamW grads', `${n} elements (the layout's size)`, `${grads.size}`);
@@ -90,21 +105,28 @@ export class AdamW {
     check('emaDecay', o.emaDecay >= 0 && o.emaDecay <= 1);
     const { decay, ...scalars } = o;
 
-    const m = gpu.pool.tensor([n], 'adam:m', 'f32', 'the model size');
-    const v = gpu.pool.tensor([n], 'adam:v', 'f32', 'the model size');
-    const ema = gpu.pool.tensor([n], 'ema', 'f32', 'the model size');
+    const gpu = parent.scope('adamw');
+    const m = gpu.tensor([n], 'adam:m', 'f32', 'the model size');
+    const v = gpu.tensor([n], 'adam:v', 'f32', 'the model size');
+    const ema = gpu.tensor([n], 'ema', 'f32', 'the model size');
     const maskT = gpu.upload(decayMask(layout, decay), [Math.ceil(n / 32) || 1], 'adam:decay-mask');
     const partialsN = partialCount(gpu, n);
-    const partials = gpu.pool.tensor([partialsN], 'adam:partials');
-    const state = gpu.pool.buffer(STATE_BYTES, 'adam:state');
+    const partials = gpu.tensor([partialsN], 'adam:partials');
+    const state = gpu.buffer(STATE_BYTES, 'adam:state');
     const uniform = gpu.uniform(optionsParams(n, partialsN, scalars), 'adam:options');
 
 
     const kernel = (entry: string, bindings: ('uniform' | 'read' | 'rw')[]) =>
       gpu.kernel({ shader: 'adamw', entry, bindings, constants: { WG }, flags: { PARTIAL: entry === 'sumsq_partial', FINALIZE: entry === 'finalize', UPDATE: entry === 'update' } });
-    const kp = await kernel('sumsq_partial', ['uniform', 'read', 'rw']);
-    const kf = await kernel('finalize', ['uniform', 'read', 'rw']);
-    const ku = await kernel('update', ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw', 'rw']);
+    let kp, kf, ku;
+    try {
+      kp = await kernel('sumsq_partial', ['uniform', 'read', 'rw']);
+      kf = await kernel('finalize', ['uniform', 'read', 'rw']);
+      ku = await kernel('update', ['uniform', 'read', 'read', 'read', 'rw', 'rw', 'rw', 'rw']);
+    } catch (e) {
+      gpu.destroy();
+      throw e;
+    }
     const list = [
       kp.bind([uniform, grads, partials], [partialsN, 1, 1], 'adamw grad norm partials'),
       kf.bind([uniform, partials, state], [1, 1, 1], 'adamw finalize'),
@@ -145,6 +167,12 @@ export class AdamW {
     return this.opts.lr;
   }
 
+  /** The learning rate the update applies at 1-based step `step`: adamw.wgsl's lr * min(1, step / warmup). */
+  learningRateAt(step: number): number {
+    const w = this.opts.warmupSteps;
+    return w > 0 ? this.opts.lr * Math.min(1, step / w) : this.opts.lr;
+  }
+
   /** Change the base learning rate from the next submitted step on. */
   setLearningRate(lr: number): void {
     if (!(Number.isFinite(lr) && lr >= 0)) throw new ValueError(`AdamW lr must be a finite non-negative number, got ${lr}`);
@@ -165,6 +193,28 @@ export class AdamW {
     const u = new Uint32Array(bytes);
     const f = new Float32Array(bytes);
     return { step: u[0]!, skipped: u[1]!, gradNorm: f[4]!, clip: f[5]!, lr: f[6]!, bc1: f[7]!, bc2: f[8]! };
+  }
+
+  /** The moments, the EMA and the step counter, read back (waits for queued work). */
+  async exportState(): Promise<AdamWSnapshot> {
+    const [m, v, ema] = [await this.gpu.read(this.m), await this.gpu.read(this.v), await this.gpu.read(this.ema)];
+    return { m, v, ema, step: (await this.readState()).step };
+  }
+
+  /** Overwrite the moments, the EMA and the step counter (e.g. from a checkpoint), on the queue. */
+  importState(s: AdamWSnapshot): void {
+    const n = this.layout.size;
+    for (const [name, a] of [['m', s.m], ['v', s.v], ['ema', s.ema]] as const)
+      if (a.length !== n) throw new ShapeError(`AdamW ${name} state`, `${n} values (the layout's size)`, `${a.length}`);
+    this.gpu.write(this.m, s.m);
+    this.gpu.write(this.v, s.v);
+    this.gpu.write(this.ema, s.ema);
+    this.setStep(s.step);
+  }
+
+  /** Release the optimizer's state (moments, EMA, mask, uniforms). */
+  destroy(): void {
+    this.gpu.destroy();
   }
 
   private writeOptions(): void {

@@ -18,7 +18,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type BindingKind, type Dispatch } from '../gpu/kernel.ts';
 import { LimitError, ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { pickVariant } from '../gpu/autotune.ts';
+import { pickVariant, type Operands } from '../gpu/autotune.ts';
 
 export interface AttentionShape {
   n: number;
@@ -114,7 +114,14 @@ function usable(gpu: Gpu, r: Resolved): AttentionVariant[] {
   return out;
 }
 
-async function choose(gpu: Gpu, r: Resolved, what: string, variant: AttentionVariant | undefined, build: (v: AttentionVariant) => Promise<Dispatch[]>): Promise<Dispatch[]> {
+async function choose<T extends Operands>(
+  gpu: Gpu,
+  r: Resolved,
+  what: string,
+  variant: AttentionVariant | undefined,
+  operands: T,
+  build: (g: Gpu, v: AttentionVariant, t: T) => Promise<Dispatch[]>,
+): Promise<Dispatch[]> {
   const ok = usable(gpu, r);
   if (variant !== undefined && !ATTENTION_VARIANTS.includes(variant)) throw new ValueError(`Unknown attention variant ${variant}; known: ${ATTENTION_VARIANTS.join(', ')}`);
   if (variant === 'rows' && !ok.includes('rows'))
@@ -122,7 +129,7 @@ async function choose(gpu: Gpu, r: Resolved, what: string, variant: AttentionVar
   if (variant === 'lanes' && !ok.includes('lanes')) throw new ValueError(`attention variant 'lanes' needs a head width <= ${LANES_MAX_D}, got ${r.d}`, 'Use more heads.');
   if (!ok.length) throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', (2 * r.d + 2 * r.L + WG) * 4, gpu.limits.maxComputeWorkgroupStorageSize, 'the attention resolution or the channels per head (more heads)');
   const key = `attention-${what}:${r.n}x${r.c}x${r.L}/${r.heads}${r.packed ? 'p' : ''}`;
-  const choice = await pickVariant(gpu, key, ok.map((name) => ({ name, build: () => build(name) })), variant);
+  const choice = await pickVariant(gpu, key, ok.map((name) => ({ name, build: (g: Gpu, t: T) => build(g, name, t) })), operands, variant);
   return choice.dispatches;
 }
 
@@ -155,10 +162,9 @@ export async function attentionForward(
   const r = resolve(gpu, s, q, k, v, 'attention forward');
   if (!sameShape(o.shape, [r.n, r.c, r.L])) throw new ShapeError('attention output o', [r.n, r.c, r.L], o.shape);
   if (lse.size !== r.n * r.heads * r.L) throw new ShapeError('attention lse', [r.n, r.heads, r.L], lse.shape);
-  const u = params(gpu, r, 'attention:forward');
-  return choose(gpu, r, 'forward', opts.variant, async (variant) => {
-    const kf = await kernel(gpu, r, variant, 'attn_forward', { FORWARD: true }, ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
-    return [kf.bind([u, r.q.t, r.k.t, r.v.t, o, lse], rowGroups(r, variant), `attention forward (${variant})`)];
+  return choose(gpu, r, 'forward', opts.variant, { q: r.q.t, k: r.k.t, v: r.v.t, o, lse }, async (g, variant, t) => {
+    const kf = await kernel(g, r, variant, 'attn_forward', { FORWARD: true }, ['uniform', 'read', 'read', 'read', 'rw', 'rw']);
+    return [kf.bind([params(g, r, 'attention:forward'), t.q, t.k, t.v, t.o, t.lse], rowGroups(r, variant), `attention forward (${variant})`)];
   });
 }
 
@@ -188,22 +194,23 @@ export async function attentionBackward(
   if (!sameShape(o.shape, oShape)) throw new ShapeError('attention output o', oShape, o.shape);
   if (!sameShape(dO.shape, oShape)) throw new ShapeError('attention output gradient dO', oShape, dO.shape);
   if (lse.size !== r.n * r.heads * r.L) throw new ShapeError('attention lse', [r.n, r.heads, r.L], lse.shape);
-  const delta = gpu.pool.tensor([r.n, r.heads, r.L], 'attention:delta');
-  const u = params(gpu, r, 'attention:backward');
-  const kDelta = await kernel(gpu, r, 'rows', 'attn_delta', { DELTA: true }, ['uniform', 'read', 'read', 'rw']);
-  const deltaPass = kDelta.bind([u, o, dO, delta], grid1d(r.n * r.heads * r.L, WG), 'attention delta');
-  const reads = [u, r.q.t, r.k.t, r.v.t, dO, lse, delta];
   const R = 'read' as const;
-  return choose(gpu, r, 'backward', opts.variant, async (variant) => {
+  const operands = { q: r.q.t, k: r.k.t, v: r.v.t, o, lse, dO, dq, dk, dv };
+  return choose(gpu, r, 'backward', opts.variant, operands, async (g, variant, t) => {
+    const delta = g.tensor([r.n, r.heads, r.L], 'attention:delta');
+    const u = params(g, r, 'attention:backward');
+    const kDelta = await kernel(g, r, 'rows', 'attn_delta', { DELTA: true }, ['uniform', 'read', 'read', 'rw']);
+    const deltaPass = kDelta.bind([u, t.o, t.dO, delta], grid1d(r.n * r.heads * r.L, WG), 'attention delta');
+    const reads = [u, t.q, t.k, t.v, t.dO, t.lse, delta];
     const groups = rowGroups(r, variant);
-    const kDq = await kernel(gpu, r, variant, 'attn_dq', { BACKWARD: true, DQ: true }, ['uniform', R, R, R, R, R, R, 'rw']);
-    const ds = [deltaPass, kDq.bind([...reads, dq], groups, `attention dq (${variant})`)];
+    const kDq = await kernel(g, r, variant, 'attn_dq', { BACKWARD: true, DQ: true }, ['uniform', R, R, R, R, R, R, 'rw']);
+    const ds = [deltaPass, kDq.bind([...reads, t.dq], groups, `attention dq (${variant})`)];
     if (r.packed) {
-      const kKv = await kernel(gpu, r, variant, 'attn_dkv', { BACKWARD: true, KV_SHARED: true }, ['uniform', R, R, R, R, R, R, 'rw']);
-      ds.push(kKv.bind([...reads, dk], groups, `attention dk dv (${variant})`));
+      const kKv = await kernel(g, r, variant, 'attn_dkv', { BACKWARD: true, KV_SHARED: true }, ['uniform', R, R, R, R, R, R, 'rw']);
+      ds.push(kKv.bind([...reads, t.dk], groups, `attention dk dv (${variant})`));
     } else {
-      const kKv = await kernel(gpu, r, variant, 'attn_dkv', { BACKWARD: true }, ['uniform', R, R, R, R, R, R, 'rw', 'rw']);
-      ds.push(kKv.bind([...reads, dk, dv], groups, `attention dk dv (${variant})`));
+      const kKv = await kernel(g, r, variant, 'attn_dkv', { BACKWARD: true }, ['uniform', R, R, R, R, R, R, 'rw', 'rw']);
+      ds.push(kKv.bind([...reads, t.dk, t.dv], groups, `attention dk dv (${variant})`));
     }
     return ds;
   });

@@ -63,6 +63,9 @@ function planeGrid(planes: number, hw: number, wg: number): [number, number, num
   return [Math.ceil(hw / wg), Math.min(planes, 65535), Math.ceil(planes / 65535)];
 }
 
+type ForwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; y: Tensor; stats: Tensor };
+type BackwardOperands = { x: Tensor; gamma: Tensor; beta: Tensor; stats: Tensor; dy: Tensor; dx: Tensor; dgamma: Tensor; dbeta: Tensor };
+
 function shapeKey(s: GroupNormShape): string {
   return `${s.n}x${s.c}x${s.hw}/${s.groups}${s.silu ? '+silu' : ''}`;
 }
@@ -88,15 +91,15 @@ export async function groupNormForward(
   for (const [name, t, n] of [['x', x, size], ['y', y, size], ['gamma', gamma, s.c], ['beta', beta, s.c], ['stats', stats, s.n * s.groups * 2]] as const)
     if (t.size !== n) throw new ShapeError(`GroupNorm ${name}`, `${n} elements`, t.shape);
   expectDisjoint('GroupNorm y', y, [['x', x], ['gamma', gamma], ['beta', beta]]);
-  const p = params(gpu, s, 'groupnorm:params');
   const rows = s.n * s.groups;
   const len = (s.c / s.groups) * s.hw;
-  // Per-plane (scale, shift) written by the stats pass, read by the per-element pass.
-  const coef = gpu.tensor([s.n, s.c, 2], 'groupnorm:coef');
   const wgPlane = treeWg(s.hw);
   const flags = { SILU: s.silu, ACCUMULATE: false };
   const normalize = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_normalize', bindings: ['uniform', 'read', 'read', 'rw'], flags, constants: { WG: wgPlane } });
-  const build = async (variant: GroupNormVariant): Promise<Dispatch[]> => {
+  const build = async (g: Gpu, variant: GroupNormVariant, t: ForwardOperands): Promise<Dispatch[]> => {
+    const p = params(g, s, 'groupnorm:params');
+    // Per-plane (scale, shift) written by the stats pass, read by the per-element pass.
+    const coef = g.tensor([s.n, s.c, 2], 'groupnorm:coef');
     const serial = variant === 'serial';
     const stat = await gpu.kernel({
       shader: 'groupnorm',
@@ -106,12 +109,12 @@ export async function groupNormForward(
       constants: { WG: serial ? WG_SERIAL : treeWg(len) },
     });
     return [
-      stat.bind([p, x, gamma, beta, stats, coef], serial ? grid1d(rows, WG_SERIAL) : grid1d(rows, 1), `groupnorm:stats:${variant}`),
-      normalize.bind([p, x, coef, y], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm:normalize'),
+      stat.bind([p, t.x, t.gamma, t.beta, t.stats, coef], serial ? grid1d(rows, WG_SERIAL) : grid1d(rows, 1), `groupnorm:stats:${variant}`),
+      normalize.bind([p, t.x, coef, t.y], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm:normalize'),
     ];
   };
-  const choice = await pickVariant(gpu, `groupnorm:${shapeKey(s)}`, GROUPNORM_VARIANTS.map((name) => ({ name, build: () => build(name) })), opts.variant);
-  return choice.dispatches;
+  const variants = GROUPNORM_VARIANTS.map((name) => ({ name, build: (g: Gpu, t: ForwardOperands) => build(g, name, t) }));
+  return (await pickVariant(gpu, `groupnorm:${shapeKey(s)}`, variants, { x, gamma, beta, y, stats }, opts.variant)).dispatches;
 }
 
 /**
@@ -147,14 +150,14 @@ export async function groupNormBackward(
     if (t.size !== n) throw new ShapeError(`GroupNorm backward ${name}`, `${n} elements`, t.shape);
   expectDisjoint('GroupNorm backward dx', dx, [['x', x], ['dy', dy], ['stats', stats]]);
   const flags = { SILU: s.silu, ACCUMULATE: !!opts.accumulate };
-  const p = params(gpu, s, 'groupnorm-backward:params');
-  const sums = gpu.tensor([s.n, s.c, 2], 'groupnorm:channel-sums');
-  // Per-plane coefficients of dx: 2 vec4 per (sample, channel).
-  const planes = gpu.tensor([s.n, s.c, 8], 'groupnorm:dx-coef');
   const reduce = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_reduce', bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw', 'rw'], flags, constants: { WG: WG_SERIAL } });
   const wgPlane = treeWg(s.hw);
   const dxKernel = await gpu.kernel({ shader: 'groupnorm', entry: 'gn_dx', bindings: ['uniform', 'read', 'read', 'read', 'rw'], flags, constants: { WG: wgPlane } });
-  const build = async (variant: GroupNormVariant, dxOut: Tensor): Promise<Dispatch[]> => {
+  const build = async (g: Gpu, variant: GroupNormVariant, t: BackwardOperands): Promise<Dispatch[]> => {
+    const p = params(g, s, 'groupnorm-backward:params');
+    const sums = g.tensor([s.n, s.c, 2], 'groupnorm:channel-sums');
+    // Per-plane coefficients of dx: 2 vec4 per (sample, channel).
+    const planes = g.tensor([s.n, s.c, 8], 'groupnorm:dx-coef');
     const serial = variant === 'serial';
     const rows = s.n * s.c;
     const chan = await gpu.kernel({
@@ -165,19 +168,11 @@ export async function groupNormBackward(
       constants: { WG: serial ? WG_SERIAL : treeWg(s.hw) },
     });
     return [
-      chan.bind([p, x, gamma, beta, stats, dy, sums], serial ? grid1d(rows, WG_SERIAL) : grid1d(rows, 1), `groupnorm-backward:channel-sums:${variant}`),
-      reduce.bind([p, gamma, beta, stats, sums, dgamma, dbeta, planes], grid1d(s.n * s.c, WG_SERIAL), 'groupnorm-backward:reduce'),
-      dxKernel.bind([p, x, dy, planes, dxOut], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm-backward:dx'),
+      chan.bind([p, t.x, t.gamma, t.beta, t.stats, t.dy, sums], serial ? grid1d(rows, WG_SERIAL) : grid1d(rows, 1), `groupnorm-backward:channel-sums:${variant}`),
+      reduce.bind([p, t.gamma, t.beta, t.stats, sums, t.dgamma, t.dbeta, planes], grid1d(s.n * s.c, WG_SERIAL), 'groupnorm-backward:reduce'),
+      dxKernel.bind([p, t.x, t.dy, planes, t.dx], planeGrid(s.n * s.c, s.hw, wgPlane), 'groupnorm-backward:dx'),
     ];
   };
-  if (opts.variant) {
-    if (!GROUPNORM_VARIANTS.includes(opts.variant)) throw new ValueError(`Unknown GroupNorm variant ${opts.variant}; known: ${GROUPNORM_VARIANTS.join(', ')}`);
-    return build(opts.variant, dx);
-  }
-  // Timing runs write a scratch dx, so that planning never adds into the caller's dx.
-  const scratch = gpu.tensor(dx.shape, 'groupnorm:autotune-dx');
-  const choice = await pickVariant(gpu, `groupnorm-backward:${shapeKey(s)}`, GROUPNORM_VARIANTS.map((name) => ({ name, build: () => build(name, scratch) })));
-  await gpu.done();
-  gpu.pool.release(scratch);
-  return build(choice.name as GroupNormVariant, dx);
+  const variants = GROUPNORM_VARIANTS.map((name) => ({ name, build: (g: Gpu, t: BackwardOperands) => build(g, name, t) }));
+  return (await pickVariant(gpu, `groupnorm-backward:${shapeKey(s)}`, variants, { x, gamma, beta, stats, dy, dx, dgamma, dbeta }, opts.variant)).dispatches;
 }

@@ -24,6 +24,8 @@ export interface MatmulOptions {
   variant?: MatmulVariant;
 }
 
+type MatmulOperands = { a: Tensor; b: Tensor; c: Tensor };
+
 export interface MatmulShape {
   batch: number;
   M: number;
@@ -43,8 +45,8 @@ export async function matmul(gpu: Gpu, a: Tensor, b: Tensor, c: Tensor, opts: Ma
   // reg8x8 at 256-1024 (bench/matmul),
   // so it is not worth timing there; it stays available by name.
   const names = gpu.adapter.software && !opts.variant ? MATMUL_VARIANTS.filter((v) => v !== 'tiled') : MATMUL_VARIANTS;
-  const variants: Variant[] = names.map((name) => ({ name, build: () => buildMatmul(gpu, name, a, b, c, s, opts) }));
-  const choice = await pickVariant(gpu, `matmul:${shapeClass(s, opts)}`, variants, opts.variant);
+  const variants: Variant<MatmulOperands>[] = names.map((name) => ({ name, build: (g, t) => buildMatmul(g, name, t.a, t.b, t.c, s, opts) }));
+  const choice = await pickVariant(gpu, `matmul:${shapeClass(s, opts)}`, variants, { a, b, c }, opts.variant);
   return choice.dispatches;
 }
 

@@ -7,7 +7,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../gpu/kernel.ts';
 import { LimitError, ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { pickVariant } from '../gpu/autotune.ts';
+import { pickVariant, type Operands } from '../gpu/autotune.ts';
 
 export interface ProjectionShape {
   n: number;
@@ -69,9 +69,9 @@ async function product(gpu: Gpu, g: Product, a: Tensor, b: Tensor, bias: Tensor 
   return k.bind([productParams(gpu, g, label), a, b, bias ?? a, out], groups, `${label} (${variant})`);
 }
 
-function choose(gpu: Gpu, key: string, variant: ProjectionVariant | undefined, build: (v: ProjectionVariant) => Promise<Dispatch[]>): Promise<Dispatch[]> {
+function choose<T extends Operands>(gpu: Gpu, key: string, variant: ProjectionVariant | undefined, operands: T, build: (g: Gpu, v: ProjectionVariant, t: T) => Promise<Dispatch[]>): Promise<Dispatch[]> {
   if (variant !== undefined && !PROJECTION_VARIANTS.includes(variant)) throw new ValueError(`Unknown projection variant ${variant}; known: ${PROJECTION_VARIANTS.join(', ')}`);
-  return pickVariant(gpu, key, PROJECTION_VARIANTS.map((name) => ({ name, build: () => build(name) })), variant).then((c) => c.dispatches);
+  return pickVariant(gpu, key, PROJECTION_VARIANTS.map((name) => ({ name, build: (g: Gpu, t: T) => build(g, name, t) })), operands, variant).then((c) => c.dispatches);
 }
 
 const shapeKey = (s: ProjectionShape) => `${s.n}x${s.cin}->${s.cout}x${s.L}`;
@@ -83,7 +83,7 @@ export async function projectionForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tenso
   if (b.size !== cout) throw new ShapeError('projection bias', [cout], b.shape);
   if (!sameShape(y.shape, [n, cout, L])) throw new ShapeError('projection output y', [n, cout, L], y.shape);
   const g: Product = { M: cout, N: L, K: cin, kIn: cin, a: [0, cin, 0, 1], b: [cin * L, 1, 0, L], c: [cout * L, L], Z: n };
-  return choose(gpu, `projection-forward:${shapeKey(s)}`, opts.variant, async (v) => [await product(gpu, g, w, x, b, y, false, 'projection forward', v)]);
+  return choose(gpu, `projection-forward:${shapeKey(s)}`, opts.variant, { w, x, b, y }, async (gg, v, t) => [await product(gg, g, t.w, t.x, t.b, t.y, false, 'projection forward', v)]);
 }
 
 /**
@@ -109,15 +109,15 @@ export async function projectionBackward(
   if (db.size !== cout) throw new ShapeError('projection bias gradient db', [cout], db.shape);
   const kb = await gpu.kernel({ shader: 'projection', entry: 'bias_grad', bindings: ['uniform', 'read', 'read', 'read', 'rw'], flags: { HAS_BIAS: false, ACCUMULATE: false } });
   const gb: Product = { M: cout, N: L, K: 0, kIn: 1, a: [0, 0, 0, 0], b: [0, 0, 0, 0], c: [cout * L, L], Z: n };
-  const dbPass = kb.bind([productParams(gpu, gb, 'projection db'), dy, dy, dy, db], grid1d(cout, 64), 'projection db');
   // dx[b] = w^T dy[b]: A(m = i, k = o) = w[o, i].
   const gx: Product = { M: cin, N: L, K: cout, kIn: cout, a: [0, 1, 0, cin], b: [cout * L, 1, 0, L], c: [cin * L, L], Z: n };
   // dw = sum over (b, l) of dy[b, o, l] x[b, i, l]: K = n * L split as (b, l).
   const gw: Product = { M: cout, N: cin, K: n * L, kIn: L, a: [0, L, cout * L, 1], b: [0, L, cin * L, 1], c: [0, cin], Z: 1 };
-  return choose(gpu, `projection-backward:${shapeKey(s)}${dx ? '' : ':nodx'}`, opts.variant, async (v) => {
+  return choose(gpu, `projection-backward:${shapeKey(s)}${dx ? '' : ':nodx'}`, opts.variant, { x, w, dy, dx, dw, db }, async (g, v, t) => {
     const ds: Dispatch[] = [];
-    if (dx) ds.push(await product(gpu, gx, w, dy, null, dx, !!opts.accumulate, 'projection dx', v));
-    ds.push(await product(gpu, gw, dy, x, null, dw, false, 'projection dw', v), dbPass);
+    if (t.dx) ds.push(await product(g, gx, t.w, t.dy, null, t.dx, !!opts.accumulate, 'projection dx', v));
+    ds.push(await product(g, gw, t.dy, t.x, null, t.dw, false, 'projection dw', v));
+    ds.push(kb.bind([productParams(g, gb, 'projection db'), t.dy, t.dy, t.dy, t.db], grid1d(cout, 64), 'projection db'));
     return ds;
   });
 }

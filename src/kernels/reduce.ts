@@ -65,7 +65,7 @@ export async function planReduce(gpu: Gpu, op: ReduceOp, x: Tensor, out: Tensor,
     if (last) dst = out;
     else {
       // Pass p writes scratch[p % 2]; the first pass's is the largest, so later passes fit in it.
-      if (scratch.length < 2) scratch.push(gpu.pool.tensor([groups], `reduce:${op}:partials${scratch.length}`));
+      if (scratch.length < 2) scratch.push(gpu.tensor([groups], `reduce:${op}:partials${scratch.length}`));
       dst = scratch[pass % 2]!.view(0, [groups]);
     }
     const k = await gpu.kernel({ shader: 'reduce', entry: 'reduce_partial', bindings: ['uniform', 'read', 'rw'], flags: { SQUARE: square, VEC4: vec4 }, constants: { WG: wg, ITEMS: items } });

@@ -5,8 +5,9 @@
 // `allocate` makes every buffer once for a (model, batch size), and the steps reuse them forever.
 import type { Gpu } from '../gpu/gpu.ts';
 import { LimitError, ShapeError } from '../gpu/errors.ts';
-import { FlatLayout } from '../gpu/pool.ts';
+import { FlatLayout } from '../gpu/flat-layout.ts';
 import { Tensor, numel } from '../gpu/tensor.ts';
+import { HostRng } from '../base/host-rng.ts';
 
 /** How a parameter starts: U(-bound, bound) (PyTorch's default for conv/linear: bound = 1/sqrt(fan_in)) or a constant. */
 export type ParamInit = { kind: 'uniform'; bound: number } | { kind: 'const'; value: number };
@@ -142,7 +143,10 @@ export interface KernelVariants {
   groupnorm?: string;
 }
 
-/** The allocated buffers of a Graph: flat parameter-shaped buffers and one buffer per activation. */
+/**
+ * The allocated buffers of a Graph: flat parameter-shaped buffers and one buffer per activation, all
+ * owned by `gpu` (the network's scope, which the modules also plan their kernels on).
+ */
 export class Buffers {
   readonly params: GPUBuffer;
   readonly grads: GPUBuffer | null;
@@ -162,7 +166,7 @@ export class Buffers {
   ) {
     checkLimits(graph, gpu.limits);
     const flatBytes = Math.max(16, graph.params.size * 4);
-    const flat = (label: string) => gpu.pool.buffer(flatBytes, label);
+    const flat = (label: string) => gpu.buffer(flatBytes, label);
     // Adam's m and v and the EMA copy (same layout) are allocated by the optimizer (src/kernels/adamw.ts).
     this.params = flat('unet:params');
     this.grads = graph.training ? flat('unet:grads') : null;
@@ -173,7 +177,7 @@ export class Buffers {
       if (ext) {
         if (ext.size !== numel(decl.shape)) throw new ShapeError(`external tensor ${name}`, decl.shape, ext.shape);
         this.acts.set(name, ext.reshape(decl.shape));
-      } else this.acts.set(name, gpu.pool.tensor(decl.shape, name, 'f32', `the batch size (now ${graph.batch})`));
+      } else this.acts.set(name, gpu.tensor(decl.shape, name, 'f32', `the batch size (now ${graph.batch})`));
     }
   }
 
@@ -220,29 +224,16 @@ export class Buffers {
     this.written.clear();
   }
 
-  /** Release every buffer this plan allocated (external tensors stay). */
-  destroy(external: Record<string, Tensor> = {}): void {
-    const keep = new Set(Object.values(external).map((t) => t.buffer));
-    for (const b of [this.params, this.grads]) if (b) this.gpu.pool.release(b);
-    for (const t of this.acts.values()) if (!keep.has(t.buffer)) this.gpu.pool.release(t);
-  }
 }
 
 /** Host-side initial parameter values (seeded), in the flat layout. */
 export function initialParameters(graph: Graph, seed = 0): Float32Array {
   const out = new Float32Array(graph.params.size);
-  let s = (seed ^ 0x9e3779b9) >>> 0;
-  const u = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new HostRng(seed ^ 0x9e3779b9);
   for (const [name, e] of graph.params.entries) {
     const init = graph.inits.get(name)!;
     const n = numel(e.shape);
-    for (let i = 0; i < n; i++) out[e.offset + i] = init.kind === 'const' ? init.value : (2 * u() - 1) * init.bound;
+    for (let i = 0; i < n; i++) out[e.offset + i] = init.kind === 'const' ? init.value : (2 * rng.next() - 1) * init.bound;
   }
   return out;
 }

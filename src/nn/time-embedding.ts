@@ -3,7 +3,7 @@
 // is computed once here (its gradient accumulates over all blocks).
 import type { Dispatch } from '../gpu/kernel.ts';
 import { timeEmbedding } from '../kernels/timeembed.ts';
-import { LEVEL_STRIDE } from '../diffusion/types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
 import { Linear } from './linear.ts';
 import { Silu } from './silu.ts';
 import { sequence, type Module } from './module.ts';

@@ -26,13 +26,16 @@ export interface TrainingStepParts {
 export class TrainingStep {
   private readonly all: Dispatch[];
   private readonly freeStaging: GPUBuffer[] = [];
+  /** The step's own scope: the loss readback buffers. */
+  readonly gpu: Gpu;
 
   constructor(
-    readonly gpu: Gpu,
+    gpu: Gpu,
     readonly net: UNet,
     readonly parts: TrainingStepParts,
   ) {
     if (!net.backwardDispatches.length) throw new Error('TrainingStep needs a U-Net planned for training');
+    this.gpu = gpu.scope('training-step');
     this.all = [...(parts.prepare ?? []), ...net.forwardDispatches, ...parts.loss, ...net.backwardDispatches, ...parts.optimizer, ...(parts.after ?? [])];
   }
 
@@ -73,7 +76,7 @@ export class TrainingStep {
     this.record(rec);
     let staging: GPUBuffer | null = null;
     if (opts.readLoss) {
-      staging = this.freeStaging.pop() ?? this.gpu.device.createBuffer({ size: 16, usage: BufferUsage.MAP_READ | BufferUsage.COPY_DST, label: 'loss-readback' });
+      staging = this.freeStaging.pop() ?? this.gpu.buffer(16, 'loss-readback', BufferUsage.MAP_READ | BufferUsage.COPY_DST);
       rec.copyBuffer(this.parts.lossTensor.buffer, this.parts.lossTensor.byteOffset, staging, 0, 4);
     }
     rec.submit();
@@ -87,7 +90,9 @@ export class TrainingStep {
     });
   }
 
+  /** Release the readback buffers (the dispatches' buffers belong to their own plans). */
   destroy(): void {
-    for (const b of this.freeStaging.splice(0)) b.destroy();
+    this.freeStaging.length = 0;
+    this.gpu.destroy();
   }
 }

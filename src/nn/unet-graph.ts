@@ -1,7 +1,7 @@
 // The U-Net phi_theta(x_t, t) as a fixed graph of modules, planned without a GPU: its parameters
 // (names, shapes, initial values), its activations and its memory plan. src/nn/unet.ts binds it to a
 // device. The forward order below is the network read top to bottom; backward runs it in reverse.
-import { LEVEL_STRIDE } from '../diffusion/types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
 import { validateConfig, type UNetConfig } from './config.ts';
 import { Concat } from './concat.ts';
 import { Conv2d } from './conv2d.ts';

@@ -5,7 +5,7 @@
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { Tensor } from '../gpu/tensor.ts';
-import type { FlatLayout } from '../gpu/pool.ts';
+import type { FlatLayout } from '../gpu/flat-layout.ts';
 import { ShapeError } from '../gpu/errors.ts';
 import type { UNetConfig } from './config.ts';
 import { Buffers, initialParameters, type KernelVariants, type MemoryPlan } from './plan.ts';
@@ -28,25 +28,32 @@ export class UNet {
   backwardDispatches: Dispatch[] = [];
 
   private constructor(
+    /** The network's own scope. */
     readonly gpu: Gpu,
     readonly plan: UNetGraph,
     readonly buffers: Buffers,
-    private readonly external: Record<string, Tensor>,
   ) {}
 
+  /** Plans the network in a scope of `gpu`: its buffers and every module's uniforms and scratch leases belong to the network. */
   static async create(gpu: Gpu, config: UNetConfig, opts: UNetOptions): Promise<UNet> {
     const plan = new UNetGraph(config, opts);
     const external: Record<string, Tensor> = {};
     if (opts.x) external[UNET_IO.x] = opts.x;
     if (opts.levels) external[UNET_IO.levels] = opts.levels;
-    const buffers = new Buffers(gpu, plan.graph, external, opts.variants);
-    const net = new UNet(gpu, plan, buffers, external);
-    net.setParameters(initialParameters(plan.graph, opts.seed ?? 0));
-    for (const m of plan.modules) net.forwardDispatches.push(...(await m.forward(buffers)));
-    if (plan.graph.training) {
-      for (const m of [...plan.modules].reverse()) net.backwardDispatches.push(...(await m.backward(buffers)));
+    const scope = gpu.scope('unet');
+    try {
+      const buffers = new Buffers(scope, plan.graph, external, opts.variants);
+      const net = new UNet(scope, plan, buffers);
+      net.setParameters(initialParameters(plan.graph, opts.seed ?? 0));
+      for (const m of plan.modules) net.forwardDispatches.push(...(await m.forward(buffers)));
+      if (plan.graph.training) {
+        for (const m of [...plan.modules].reverse()) net.backwardDispatches.push(...(await m.backward(buffers)));
+      }
+      return net;
+    } catch (e) {
+      scope.destroy();
+      throw e;
     }
-    return net;
   }
 
   get config(): UNetConfig {
@@ -114,8 +121,14 @@ export class UNet {
     return new Float32Array(await this.gpu.readBytes(t.buffer, t.byteOffset, t.byteLength));
   }
 
-  /** Release every buffer the network allocated (external x/levels stay). */
+  /** Copy the parameters from a GPU buffer in this network's flat layout (e.g. a trainer's EMA), on the queue. */
+  copyParametersFrom(source: Tensor): void {
+    if (source.size !== this.plan.graph.params.size) throw new ShapeError('U-Net parameter source', [this.plan.graph.params.size], source.shape);
+    this.gpu.recorder('copy-weights').copy(source, this.flatParams).submit();
+  }
+
+  /** Release everything the network allocated (external x/levels stay: they belong to the caller). */
   destroy(): void {
-    this.buffers.destroy(this.external);
+    this.gpu.destroy();
   }
 }

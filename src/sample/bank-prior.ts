@@ -8,13 +8,18 @@ import type { Dispatch } from '../gpu/kernel.ts';
 import { ShapeError, ValueError } from '../gpu/errors.ts';
 import type { Tensor } from '../gpu/tensor.ts';
 import { elementwise } from '../kernels/elementwise.ts';
-import { HostRng, mixSeed } from '../data/host-rng.ts';
+import { HostRng, mixSeed } from '../base/host-rng.ts';
 import { randomNormal, RngStream, type RngState } from '../diffusion/rng.ts';
 import type { PriorSource } from '../diffusion/samplers.ts';
+import { fillLevels, Schedule } from '../diffusion/schedule.ts';
+import type { Corruption } from '../diffusion/types.ts';
+import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import type { Dataset } from '../data/dataset.ts';
 
 export class BankPrior implements PriorSource {
   private chosen: Tensor | null = null;
-  private owned: { gpu: Gpu; tensors: Tensor[] } | null = null;
+  /** The scope of the last plan: the chosen images and the noise. */
+  private scope: Gpu | null = null;
   private readonly per: number;
 
   constructor(
@@ -36,12 +41,13 @@ export class BankPrior implements PriorSource {
   async plan(gpu: Gpu, out: Tensor, rng: RngState): Promise<Dispatch[]> {
     const [, c, h, w] = out.shape as [number, number, number, number];
     if (c * h * w !== this.per) throw new ShapeError('prior output', [out.shape[0]!, ...this.imageShape], out.shape);
-    this.chosen = gpu.tensor(out.shape, 'prior:chosen');
-    const noise = gpu.tensor(out.shape, 'prior:noise');
-    this.owned = { gpu, tensors: [this.chosen, noise] };
+    this.destroy();
+    const scope = (this.scope = gpu.scope('bank-prior'));
+    this.chosen = scope.tensor(out.shape, 'prior:chosen');
+    const noise = scope.tensor(out.shape, 'prior:noise');
     return [
-      await randomNormal(gpu, noise, rng, { stream: RngStream.priorNoise, std: this.sigma1 }),
-      await elementwise(gpu, 'add', out, this.chosen, noise),
+      await randomNormal(scope, noise, rng, { stream: RngStream.priorNoise, std: this.sigma1 }),
+      await elementwise(scope, 'add', out, this.chosen, noise),
     ];
   }
 
@@ -58,9 +64,29 @@ export class BankPrior implements PriorSource {
     gpu.write(this.chosen, host);
   }
 
+  /** Release what the last plan allocated. */
   destroy(): void {
-    if (this.owned) for (const t of this.owned.tensors) this.owned.gpu.pool.release(t);
-    this.owned = null;
+    this.scope?.destroy();
+    this.scope = null;
     this.chosen = null;
+  }
+}
+
+/** C_1 x0 for `count` images of `ds` picked by a seeded host generator: the bank a BankPrior draws from. */
+export async function computePriorBank(parent: Gpu, ds: Dataset, corruption: Corruption, count: number, seed: number): Promise<Float32Array> {
+  const per = ds.channels * ds.size * ds.size;
+  const shape = [count, ds.channels, ds.size, ds.size];
+  const rng = new HostRng(seed);
+  const host = new Float32Array(count * per);
+  for (let k = 0; k < count; k++) host.set(ds.get(rng.int(ds.length)), k * per);
+  const gpu = parent.scope('prior-bank');
+  try {
+    const x0 = gpu.upload(host, shape, 'prior-bank:x0');
+    const out = gpu.tensor(shape, 'prior-bank:c1x0');
+    const levels = gpu.upload(fillLevels(corruption, Schedule.geometric(1, 1), Array(count).fill(1)), [count, LEVEL_STRIDE], 'prior-bank:levels');
+    gpu.recorder('prior-bank').run(await corruption.apply(gpu, x0, out, levels)).submit();
+    return await gpu.read(out);
+  } finally {
+    gpu.destroy();
   }
 }

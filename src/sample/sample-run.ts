@@ -4,6 +4,7 @@
 // its EMA weights, copied on the GPU) and by `softdiff sample` (weights from a checkpoint).
 import type { Gpu } from '../gpu/gpu.ts';
 import { ValueError } from '../gpu/errors.ts';
+import type { Tensor } from '../gpu/tensor.ts';
 import type { UNetConfig } from '../nn/config.ts';
 import { Sampler, type Intermediate, type SamplerKind } from '../diffusion/samplers.ts';
 import type { Schedule } from '../diffusion/schedule.ts';
@@ -36,6 +37,7 @@ export interface SampleResult {
 
 export class SampleRun {
   private constructor(
+    /** The run's own scope. */
     private readonly gpu: Gpu,
     readonly denoiser: UNetDenoiser,
     private readonly prior: BankPrior,
@@ -43,13 +45,17 @@ export class SampleRun {
     readonly shape: [number, number, number, number],
   ) {}
 
-  static async create(gpu: Gpu, o: SampleRunOptions): Promise<SampleRun> {
+  /** Plans the run in a scope of `parent` (network, sampler, prior); destroy() releases all of it. */
+  static async create(parent: Gpu, o: SampleRunOptions): Promise<SampleRun> {
     if (!(Number.isInteger(o.count) && o.count >= 1)) throw new ValueError(`Sample count must be a positive integer, got ${o.count}.`);
     const { inChannels: c, imageSize: s } = o.config;
     const shape: [number, number, number, number] = [o.count, c, s, s];
     const denoiser = new UNetDenoiser(o.config, o.weights ?? null);
     const prior = new BankPrior(o.priorBank, [c, s, s], o.noise.at(1));
-    const sampler = await Sampler.create(gpu, {
+    const gpu = parent.scope('sample-run');
+    let sampler: Sampler;
+    try {
+      sampler = await Sampler.create(gpu, {
       kind: o.sampler ?? 'momentum',
       denoiser,
       corruption: o.corruption,
@@ -59,7 +65,11 @@ export class SampleRun {
       prior,
       langevin: o.langevinStepsPerLevel ? { stepsPerLevel: o.langevinStepsPerLevel } : undefined,
       clip: o.clip,
-    });
+      });
+    } catch (e) {
+      gpu.destroy();
+      throw e;
+    }
     return new SampleRun(gpu, denoiser, prior, sampler, shape);
   }
 
@@ -73,9 +83,9 @@ export class SampleRun {
     this.denoiser.setWeights(flat);
   }
 
-  /** Copy the weights from a GPU buffer in the network's flat layout (the trainer's EMA). */
-  copyWeightsFrom(buffer: GPUBuffer, byteOffset = 0): void {
-    this.denoiser.copyWeightsFrom(this.gpu, buffer, byteOffset);
+  /** Copy the weights from a GPU tensor in the network's flat layout (the trainer's EMA). */
+  copyWeightsFrom(source: Tensor): void {
+    this.denoiser.copyWeightsFrom(source);
   }
 
   /**
@@ -92,9 +102,8 @@ export class SampleRun {
     return { images: await this.gpu.read(out), shape: this.shape };
   }
 
+  /** Release the network, the sampler and the prior. */
   destroy(): void {
-    this.sampler.destroy();
-    this.prior.destroy();
-    this.denoiser.destroy();
+    this.gpu.destroy();
   }
 }

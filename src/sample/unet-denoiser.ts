@@ -2,6 +2,8 @@
 // plans an inference-only U-Net (no gradients, no optimizer state) that reads the sampler's x_t and
 // levels tensors directly, then one element-wise add. Weights come from a flat array in the
 // network's layout (a checkpoint's EMA weights) or are copied on the GPU from a training run's buffer.
+// The network is planned in the scope the denoiser is planned on (the sampler's), so it is released
+// with the sampler; destroy() releases it earlier.
 import type { Gpu } from '../gpu/gpu.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { EngineError } from '../gpu/errors.ts';
@@ -39,11 +41,10 @@ export class UNetDenoiser implements Denoiser {
     this.net?.setParameters(flat);
   }
 
-  /** Copy the weights on the GPU from another buffer in the same layout (e.g. the trainer's EMA). */
-  copyWeightsFrom(gpu: Gpu, source: GPUBuffer, byteOffset = 0): void {
+  /** Copy the weights on the GPU from a tensor in the same flat layout (e.g. the trainer's EMA). */
+  copyWeightsFrom(source: Tensor): void {
     if (!this.net) throw new EngineError('The denoiser is not planned yet.');
-    const bytes = this.net.plan.graph.params.size * 4;
-    gpu.recorder('copy-weights').copyBuffer(source, byteOffset, this.net.buffers.params, 0, bytes).submit();
+    this.net.copyParametersFrom(source);
   }
 
   destroy(): void {

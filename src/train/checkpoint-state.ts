@@ -7,7 +7,7 @@
 // schedule, loss, optimizer...), the step, the data set, the host RNG state, the batch streamer state,
 // the GPU RNG key and the optimizer's step. Decoding validates everything before anything is used.
 import { CheckpointError } from '../gpu/errors.ts';
-import type { FlatLayout } from '../gpu/pool.ts';
+import type { FlatLayout } from '../gpu/flat-layout.ts';
 import { numel } from '../gpu/tensor.ts';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from '../io/checkpoint-metadata.ts';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor, type TensorToWrite } from '../io/safetensors.ts';

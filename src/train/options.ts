@@ -9,11 +9,11 @@ import { SoftMask } from '../diffusion/mask.ts';
 import { Schedule, defaultNoiseSchedule, inverseVarianceWeight, type ScheduleJSON } from '../diffusion/schedule.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
 import type { Corruption } from '../diffusion/types.ts';
+import { LOSSES, type LossName } from '../diffusion/losses.ts';
 
 export const CORRUPTIONS = ['blur', 'mask', 'identity'] as const;
 export type CorruptionName = (typeof CORRUPTIONS)[number];
-export const LOSSES = ['soft', 'x0', 'dsm'] as const;
-export type LossName = (typeof LOSSES)[number];
+export { LOSSES, type LossName } from '../diffusion/losses.ts';
 export const WEIGHTINGS = ['uniform', 'inverse-variance'] as const;
 export type WeightingName = (typeof WEIGHTINGS)[number];
 export const SAMPLERS: readonly SamplerKind[] = ['momentum', 'probability-flow', 'naive', 'langevin'];

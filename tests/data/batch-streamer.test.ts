@@ -39,7 +39,7 @@ describe('BatchStreamer', () => {
     expect(indices(other.nextHost(), per, 4)).not.toEqual(e0);
     const ordered = new BatchStreamer(gpu, ds, { batch: 4, shuffle: false });
     expect(indices(ordered.nextHost(), per, 4)).toEqual([0, 1, 2, 3]);
-    for (const t of [...s.tensors, ...again.tensors, ...other.tensors, ...ordered.tensors]) gpu.pool.release(t);
+    for (const st of [s, again, other, ordered]) st.destroy();
   });
 
   test('batches crossing an epoch, and larger than the data set, wrap', () => {
@@ -48,7 +48,7 @@ describe('BatchStreamer', () => {
     expect(indices(s.nextHost(), 48, 4)).toEqual([0, 1, 2, 0, 1, 2, 0]);
     expect(s.state).toEqual({ seed: 0, epoch: 2, cursor: 1 });
     expect(indices(s.nextHost(), 48, 4)).toEqual([1, 2, 0, 1, 2, 0, 1]);
-    s.release();
+    s.destroy();
   });
 
   test('state round trip resumes the exact stream, flips included', () => {
@@ -65,8 +65,8 @@ describe('BatchStreamer', () => {
     for (const w of want) expect(Array.from(b.nextHost())).toEqual(Array.from(w));
     expect(() => b.restore({ ...saved, seed: 12 })).toThrow(ValueError);
     expect(() => b.restore({ ...saved, cursor: 6 })).toThrow(ValueError);
-    a.release();
-    b.release();
+    a.destroy();
+    b.destroy();
   });
 
   test('flips mirror about half of the images, left-right', () => {
@@ -86,7 +86,7 @@ describe('BatchStreamer', () => {
     const a = Float32Array.from([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     flipRows(a, 1, 1, 3); // odd width: the middle column stays
     expect(Array.from(a)).toEqual([0, 3, 2, 1, 6, 5, 4, 9, 8, 7]);
-    s.release();
+    s.destroy();
   });
 
   test('next() uploads the batch into alternating GPU tensors', async () => {
@@ -107,8 +107,8 @@ describe('BatchStreamer', () => {
     expect(Array.from(await gpu.read(t1))).toEqual(Array.from(h1));
     expect(Array.from(await gpu.read(t2))).toEqual(Array.from(h2));
     expect(h0).not.toEqual(h2);
-    host.release();
-    s.release();
+    host.destroy();
+    s.destroy();
     expect(() => new BatchStreamer(gpu, ds, { batch: 0 })).toThrow(ValueError);
   });
 });

@@ -13,7 +13,7 @@ async function normals(gpu: Gpu, n: number, seed: number, step: number, stream =
   const state = new RngState(gpu, seed, step);
   gpu.recorder().dispatch(await randomNormal(gpu, out, state, { stream })).submit();
   const r = await gpu.read(out);
-  gpu.pool.release(out);
+  gpu.release(out);
   state.destroy();
   return r;
 }

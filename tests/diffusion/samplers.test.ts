@@ -59,7 +59,7 @@ async function runGpu(gpu: Gpu, s: RefSetup, kind: SamplerKind, n: number, x1: F
   const x = await gpu.read(await sampler.run({ init, seed, output: 'iterate' }));
   const x0hat = await gpu.read(sampler.x0hat);
   sampler.destroy();
-  gpu.pool.release(init);
+  gpu.release(init);
   return { x, x0hat };
 }
 

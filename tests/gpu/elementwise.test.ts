@@ -46,8 +46,8 @@ describe('elementwise kernels against float64 references', () => {
     expect(r[0]).toBe(3);
     expect(r[big - 1]).toBe(3);
     expect(r.every((v) => v === 3)).toBe(true);
-    gpu.pool.release(a);
-    gpu.pool.release(out);
+    gpu.release(a);
+    gpu.release(out);
   });
 
   test('bad input gets a clear error', async () => {

@@ -3,7 +3,7 @@ import { useGpu } from '../helpers/gpu.ts';
 import { expectClose } from '../helpers/expect-close.ts';
 import { randn, f32 } from '../helpers/random.ts';
 import { AdamW, decayMask, type AdamWOptions } from '../../src/kernels/adamw.ts';
-import { FlatLayout } from '../../src/gpu/pool.ts';
+import { FlatLayout } from '../../src/gpu/flat-layout.ts';
 import { ShapeError, ValueError } from '../../src/gpu/errors.ts';
 import { adamwStepRef, type AdamWRefOptions, type AdamWRefState } from '../reference/adamw.ts';
 
@@ -179,6 +179,6 @@ describe('AdamW against a float64 reference', () => {
       expect(e[i]).toBeCloseTo(0.9 * 0.5 + 0.1 * expected(g[i]!), 6);
     }
     expect(p[n]).toBe(0); // padding stays zero
-    for (const b of [params, grads, opt.m, opt.v, opt.ema]) gpu.pool.release(b);
+    for (const b of [params, grads, opt.m, opt.v, opt.ema]) gpu.release(b);
   });
 });

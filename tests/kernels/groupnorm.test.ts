@@ -93,7 +93,7 @@ describe('GroupNorm on the GPU against the float64 reference', () => {
         expectClose(await gpu.read(dbeta), grads.dbeta, { atol: 2e-5, rtol: 1e-5, label: 'dbeta' });
         expectClose(await gpu.read(dxAcc), grads.dx.map((v, i) => v + prior[i]!), { atol: 1e-5, rtol: 1e-5, label: 'dx accumulated' });
         expectClose(await gpu.read(dgammaAcc), grads.dgamma, { atol: 2e-5, rtol: 1e-5, label: 'dgamma (accumulate run overwrites)' });
-        for (const t of [x, gamma, beta, dy, y, stats, dx, dgamma, dbeta, dxAcc, dgammaAcc, dbetaAcc]) gpu.pool.release(t);
+        for (const t of [x, gamma, beta, dy, y, stats, dx, dgamma, dbeta, dxAcc, dgammaAcc, dbetaAcc]) gpu.release(t);
       });
 
   test('autotuned backward leaves an accumulated dx untouched while planning', async () => {

@@ -26,7 +26,7 @@ async function worstRatio(gpu: Gpu, s: MatmulRefShape, variant: MatmulVariant, s
   const ds = await matmul(gpu, A, B, C, { transA: s.transA, transB: s.transB, variant });
   gpu.recorder().run(ds).submit();
   const got = await gpu.read(C);
-  for (const t of [A, B, C]) gpu.pool.release(t);
+  for (const t of [A, B, C]) gpu.release(t);
   const ref = compareWith ?? s;
   const exact = matmulRef(a, b, ref);
   const bound = matmulErrorBound(matmulRef(a, b, ref, true), s.K);

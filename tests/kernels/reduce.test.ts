@@ -16,7 +16,7 @@ async function gpuReduce(op: ReduceOp, x: Float32Array, itemsPerThread?: number)
   const plan = await planReduce(gpu, op, t, out, { itemsPerThread });
   gpu.recorder().run(plan.dispatches).submit();
   const [v] = await gpu.read(out);
-  for (const s of [t, out, ...plan.scratch]) gpu.pool.release(s);
+  for (const s of [t, out, ...plan.scratch]) gpu.release(s);
   return v!;
 }
 
@@ -79,9 +79,9 @@ describe('reduceRows', () => {
       const depth = Math.ceil(cols / 32) + 8;
       for (let r = 0; r < rows; r++)
         expect(Math.abs(got[r]! - ref.value[r]!), `${op} row ${r}`).toBeLessThanOrEqual(sumErrorBound(ref.absSum[r]!, depth));
-      gpu.pool.release(out);
+      gpu.release(out);
     }
-    gpu.pool.release(t);
+    gpu.release(t);
   });
 
   test('more than 65535 rows fold into a 2-D grid', async () => {

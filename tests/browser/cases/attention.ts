@@ -24,7 +24,7 @@ export const cases: Record<string, BrowserCase> = {
     gpu.recorder().run(fwd).run(bwd).submit();
     const read = async (t: typeof o) => Array.from(await gpu.read(t));
     const out = { o: await read(o), lse: await read(lse), dq: await read(dq!), dk: await read(dk!), dv: await read(dv!) };
-    for (const t of [tq, tk, tv, tdO, o, lse, dq, dk, dv]) gpu.pool.release(t!);
+    for (const t of [tq, tk, tv, tdO, o, lse, dq, dk, dv]) gpu.release(t!);
     return out;
   },
 };

@@ -32,7 +32,7 @@ export const cases: Record<string, BrowserCase> = {
     ];
     gpu.recorder('conv2d case').run(ds).submit();
     const out = { y: [...(await gpu.read(y))], dx: [...(await gpu.read(dx))], dxAcc: [...(await gpu.read(dxAcc))], dw: [...(await gpu.read(dw))], db: [...(await gpu.read(db))] };
-    for (const t of [tx, tw, tb, tdy, y, dx, dxAcc, dw, db]) gpu.pool.release(t);
+    for (const t of [tx, tw, tb, tdy, y, dx, dxAcc, dw, db]) gpu.release(t);
     return out;
   },
 };

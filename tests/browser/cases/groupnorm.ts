@@ -25,7 +25,7 @@ export const cases: Record<string, BrowserCase> = {
     gpu.recorder().run(fwd).run(bwd).submit();
     const read = async (t: typeof y) => Array.from(await gpu.read(t));
     const out = { y: await read(y), stats: await read(stats), dx: await read(dx), dgamma: await read(dgamma), dbeta: await read(dbeta) };
-    for (const t of [tx, tg, tb, tdy, y, stats, dx, dgamma, dbeta]) gpu.pool.release(t);
+    for (const t of [tx, tg, tb, tdy, y, stats, dx, dgamma, dbeta]) gpu.release(t);
     return out;
   },
 };

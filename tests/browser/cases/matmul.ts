@@ -9,7 +9,7 @@ export const cases: Record<string, BrowserCase> = {
     const C = gpu.tensor([M, N]);
     gpu.recorder().run(await matmul(gpu, A, B, C, { transA, transB, variant })).submit();
     const out = Array.from(await gpu.read(C));
-    for (const t of [A, B, C]) gpu.pool.release(t);
+    for (const t of [A, B, C]) gpu.release(t);
     return out;
   },
   async reduce(gpu, { x, op, rows }: { x: number[]; op: ReduceOp; rows?: number }) {

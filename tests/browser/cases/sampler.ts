@@ -28,7 +28,7 @@ export async function rngNormals(gpu: Gpu, { n, seed, step, stream }: RngArgs): 
   const state = new RngState(gpu, seed, step);
   gpu.recorder().dispatch(await randomNormal(gpu, out, state, { stream })).submit();
   const r = Array.from(await gpu.read(out));
-  gpu.pool.release(out);
+  gpu.release(out);
   state.destroy();
   return r;
 }
@@ -46,7 +46,7 @@ export async function momentumSample(gpu: Gpu, { dims, variance, x1, seed, steps
   const init = gpu.upload(Float32Array.from(x1), dims);
   const out = Array.from(await gpu.read(await sampler.run({ init, seed, output: 'iterate' })));
   sampler.destroy();
-  gpu.pool.release(init);
+  gpu.release(init);
   return out;
 }
 
