@@ -68,7 +68,8 @@ export function scheduleCommand(io: CliIo): Command {
 
 /** The geometric noise schedule of the distances: the blur default with --noise-min / --noise-max applied. */
 function noiseFor(f: ScheduleFlags): Schedule {
-  const d = defaultNoiseSchedule('blur');
+  const d = defaultNoiseSchedule('blur').toJSON();
+  if (d.kind !== 'geometric') throw new ValueError('The default noise schedule is not geometric.');
   const min = f.noiseMin ?? d.min;
   const max = f.noiseMax ?? d.max;
   if (max < min) throw new ValueError(`--noise-max ${max} is below --noise-min ${min}.`, 'Pass --noise-max >= --noise-min.');

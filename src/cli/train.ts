@@ -198,8 +198,9 @@ function describeNoise(n: ScheduleJSON): string {
 
 /** --noise-min / --noise-max: a geometric sigma(t); the flag not given keeps the corruption's default end. */
 function noiseSchedule(f: TrainFlags): ScheduleJSON {
-  const d = defaultNoiseSchedule(f.corruption);
-  const min = f.noiseMin ?? d.min;
+  const d = defaultNoiseSchedule(f.corruption).toJSON();
+  if (d.kind !== 'geometric') throw new ValueError('The default noise schedule is not geometric.');
+  const min = f.noiseMin ?? d.min; // the JSON's exact ends (Schedule.at(0) rounds through exp/log)
   const max = f.noiseMax ?? d.max;
   if (max < min) throw new ValueError(`--noise-max ${max} is below --noise-min ${min}.`, 'The noise std must not decrease with t: pass --noise-max >= --noise-min.');
   return Schedule.geometric(min, max).toJSON();
