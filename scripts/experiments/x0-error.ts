@@ -5,6 +5,11 @@
 // Gaussian-optimal linear denoiser per DCT coefficient (mean mu_k, variance v_k of the digits:
 // X0hat = mu + d v / (d^2 v + sigma^2) (X_t - d mu)), the best a denoiser that ignores the digit
 // shapes can do. The network should beat that bound wherever it has learned something.
+// Also, per band, what one step of the momentum sampler (--sampler-steps N, default 50) does with that
+// error: it adds (C_{t-dt} - rho C_t) x0hat, so the network's error enters as (d_{t-dt} - rho d_t) E
+// while the step injects fresh noise of variance sigma_t^2 - sigma_{t-dt}^2 per coefficient. The ratio
+// (error energy injected / noise energy injected) per band says whether a step's content is the
+// network's error or the noise the chain is built from (>> 1: the chain carries the network's error).
 //   node scripts/run-ts.mjs scripts/experiments/x0-error.ts --checkpoint X [--count 250] [--out file.json]
 import { writeFileSync } from 'node:fs';
 import { createNodeGpu, releaseNodeGpu } from '../../src/node/device.ts';
@@ -79,6 +84,16 @@ export async function main(argv: string[]): Promise<void> {
     const errNet = new Float64Array(nb);
     const errLin = new Float64Array(nb);
     const errId = new Float64Array(nb);
+    const injNet = new Float64Array(nb);
+    const injLin = new Float64Array(nb);
+    const dtStep = 1 / Number(a['sampler-steps'] ?? 50);
+    const tn = Math.max(0, t - dtStep);
+    const dn = blurMultiplier(n, ck.corruption.level(tn));
+    const sn = ck.noise.at(tn);
+    const rho = (sn * sn) / (sigma * sigma);
+    const qNoise = sigma * sigma - sn * sn;
+    const bandSize = new Float64Array(nb);
+    for (let q = 0; q < nn; q++) bandSize[bands[q]!]!++;
     for (let s = 0; s < count; s++) {
       const E = dct2(out.subarray(s * nn, (s + 1) * nn), n, D);
       const X = X0[s]!;
@@ -87,15 +102,20 @@ export async function main(argv: string[]): Promise<void> {
         const lin = mu[q]! + ((d[q]! * v[q]!) / (d[q]! ** 2 * v[q]! + sigma * sigma)) * (Xt[q]! - d[q]! * mu[q]!);
         errNet[bands[q]!]! += (E[q]! - X[q]!) ** 2;
         errLin[bands[q]!]! += (lin - X[q]!) ** 2;
+        const g = (dn[q]! - rho * d[q]!) ** 2;
+        injNet[bands[q]!]! += g * (E[q]! - X[q]!) ** 2;
+        injLin[bands[q]!]! += g * (lin - X[q]!) ** 2;
         errId[bands[q]!]! += (Xt[q]! - X[q]!) ** 2;
       }
     }
     const rel = (e: Float64Array) => Array.from(e, (x, i) => x / energy[i]!);
     const tot = (e: Float64Array) => e.reduce((p, c) => p + c, 0) / energy.reduce((p, c) => p + c, 0);
-    const row = { t, sigmaB, sigma, net: rel(errNet), linear: rel(errLin), identity: rel(errId), totalNet: tot(errNet), totalLinear: tot(errLin), mseNet: errNet.reduce((p, c) => p + c, 0) / (count * nn) };
+    const inj = (e: Float64Array) => Array.from(e, (x, i) => x / (count * bandSize[i]! * qNoise));
+    const row = { t, sigmaB, sigma, net: rel(errNet), linear: rel(errLin), identity: rel(errId), totalNet: tot(errNet), totalLinear: tot(errLin), mseNet: errNet.reduce((p, c) => p + c, 0) / (count * nn), injectedNet: inj(injNet), injectedLinear: inj(injLin) };
     rows.push(row);
     const cell = (i: number) => `${row.net[i]!.toFixed(3)}|${row.linear[i]!.toFixed(3)}|${Math.min(row.identity[i]!, 99).toFixed(2)}`.padStart(20);
     console.log(`${t.toFixed(2).padStart(5)} ${sigmaB.toFixed(3).padStart(7)} ${sigma.toFixed(3).padStart(6)}  ${BAND_NAMES.map((_, i) => cell(i)).join('')}   ${row.totalNet.toFixed(3)}/${row.totalLinear.toFixed(3)}`);
+    console.log(`      one momentum step: injected error / injected noise per band (net|linear) ${BAND_NAMES.map((_, i) => `${row.injectedNet[i]!.toPrecision(2)}|${row.injectedLinear[i]!.toPrecision(2)}`.padStart(20)).join('')}`);
   }
   console.log(`band energy share of the digits: ${BAND_NAMES.map((b, i) => `${b} ${(energy[i]! / energy.reduce((p, c) => p + c, 0)).toFixed(3)}`).join(', ')}`);
   if (a.out) writeFileSync(a.out, JSON.stringify({ checkpoint: a.checkpoint, step: ck.step, count, bands: BAND_NAMES, energy: Array.from(energy, (e) => e / count), rows }, null, 1));
