@@ -28,10 +28,17 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 120_000,
     hookTimeout: 120_000,
-    env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
-    projects: [
-      { extends: true, test: { name: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**'] } },
-      { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'] } },
-    ],
+    // The kernel-usage reports of one run carry its id (tests/helpers/kernel-usage.ts); scripts/test.sh
+    // sets it for both of its vitest invocations.
+    env: { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', SOFTDIFF_RUN_ID: process.env.SOFTDIFF_RUN_ID ?? `${Date.now()}-${process.pid}` },
+    // tests/after-all/ checks what the whole run did (which kernels were dispatched), so scripts/test.sh
+    // runs it in a second invocation (SOFTDIFF_AFTER_ALL=1) once the node and browser projects are done.
+    projects:
+      process.env.SOFTDIFF_AFTER_ALL === '1'
+        ? [{ extends: true, test: { name: 'after-all', include: ['tests/after-all/**/*.test.ts'] } }]
+        : [
+            { extends: true, test: { name: 'node', include: ['tests/**/*.test.ts'], exclude: ['tests/browser/**', 'tests/after-all/**'] } },
+            { extends: true, test: { name: 'browser', include: ['tests/browser/**/*.test.ts'] } },
+          ],
   },
 });

@@ -3,7 +3,7 @@
 // Options: --n (batch, 8), --c (channels, 64), --sizes (feature-map sides, "16,8"), --heads (1),
 // --params (optimizer elements, 699811), --reps (runs per submit, 3).
 import { ATTENTION_VARIANTS, attentionBackward, attentionForward } from '../src/kernels/attention.ts';
-import { projectionBackward, projectionForward } from '../src/kernels/projection.ts';
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, type Conv2dShape } from '../src/kernels/conv2d.ts';
 import { AdamW } from '../src/kernels/adamw.ts';
 import { timeDispatches } from '../src/gpu/autotune.ts';
 import { FlatLayout } from '../src/gpu/flat-layout.ts';
@@ -47,20 +47,28 @@ export const bench: Bench = {
       const fwd = await attentionForward(gpu, qkv, qkv, qkv, o, lse, s);
       const bwd = await attentionBackward(gpu, qkv, qkv, qkv, o, lse, dO, dqkv, dqkv, dqkv, s);
 
-      const wqkv = gpu.tensor([3 * c, c]);
+      // The block's 1x1 projections are 1x1 convolutions (as in src/nn/attention-block.ts).
+      const wqkv = gpu.tensor([3 * c, c, 1, 1]);
       const bqkv = gpu.tensor([3 * c]);
-      const wout = gpu.tensor([c, c]);
+      const wout = gpu.tensor([c, c, 1, 1]);
       const bout = gpu.tensor([c]);
-      const y = gpu.tensor([n, c, L]);
-      const dx = gpu.tensor([n, c, L]);
-      const dwq = gpu.tensor([3 * c, c]);
+      const y = gpu.tensor([n, c, side, side]);
+      const dx = gpu.tensor([n, c, side, side]);
+      const dwq = gpu.tensor([3 * c, c, 1, 1]);
       const dbq = gpu.tensor([3 * c]);
-      const dwo = gpu.tensor([c, c]);
+      const dwo = gpu.tensor([c, c, 1, 1]);
       const dbo = gpu.tensor([c]);
-      const pq = { n, cin: c, cout: 3 * c, L };
-      const po = { n, cin: c, cout: c, L };
-      const blockFwd = [...(await projectionForward(gpu, x, wqkv, bqkv, qkv, pq)), ...fwd, ...(await projectionForward(gpu, o, wout, bout, y, po))];
-      const blockBwd = [...(await projectionBackward(gpu, o, wout, y, dO, dwo, dbo, po)), ...bwd, ...(await projectionBackward(gpu, x, wqkv, dqkv, dx, dwq, dbq, pq))];
+      const pq: Conv2dShape = { n, cin: c, h: side, w: side, cout: 3 * c, k: 1, stride: 1, pad: 0 };
+      const po: Conv2dShape = { ...pq, cout: c };
+      const img = (t: typeof x, ch: number) => t.reshape([n, ch, side, side]);
+      const blockFwd = [...(await conv2dForward(gpu, img(x, c), wqkv, bqkv, img(qkv, 3 * c), pq)), ...fwd, ...(await conv2dForward(gpu, img(o, c), wout, bout, y, po))];
+      const blockBwd = [
+        ...(await conv2dBackwardWeight(gpu, img(o, c), y, dwo, dbo, po)),
+        ...(await conv2dBackwardInput(gpu, y, wout, img(dO, c), po)),
+        ...bwd,
+        ...(await conv2dBackwardWeight(gpu, img(x, c), img(dqkv, 3 * c), dwq, dbq, pq)),
+        ...(await conv2dBackwardInput(gpu, img(dqkv, 3 * c), wqkv, dx, pq)),
+      ];
       const proj = 2 * n * L * c * c * 4; // QKV (3c x c) and output (c x c) products
       ms = await time(blockFwd);
       emit({ bench: 'attention', shape, variant: 'block forward (qkv + attention + out projection)', ms, gflops: (2 * mm + proj) / ms / 1e6 });

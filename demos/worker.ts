@@ -140,6 +140,19 @@ async function handle(m: ToWorker): Promise<void> {
         post({ type: 'checkpoint', step, name: `softdiff-${s.info.dataset.split(' ')[0]}-step${step}.safetensors`, bytes: copy }, [copy]);
       });
     }
+    case 'release':
+      await stopTraining();
+      session?.destroy();
+      session = null;
+      settings = null;
+      post({ type: 'status', text: 'released the model' });
+      return;
+    case 'census': {
+      const g = await device();
+      await g.done();
+      post({ type: 'census', ...g.census.snapshot(), session: !!session });
+      return;
+    }
     case 'load': {
       await stopTraining();
       const g = await device();

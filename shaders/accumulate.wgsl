@@ -4,9 +4,11 @@
 // block's first GroupNorm). WebGPU forbids binding one range both read and read_write, so
 // elementwise `add` cannot do this in place.
 // Bindings: 0 params {n}, 1 x (read), 2 y (rw).
-// Dispatch: grid1d(n, WG); flat index = gid.x + gid.y * num_workgroups.x * WG.
+// Dispatch: grid1d(n, WG); flat index: flat_index (shaders/grid.wgsl).
 
 override WG: u32 = 256;
+
+#include grid
 
 struct Params { n: u32 }
 
@@ -17,7 +19,7 @@ struct Params { n: u32 }
 // y[i] += x[i] for i < n.
 @compute @workgroup_size(WG)
 fn add_into(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   y[i] = y[i] + x[i];
 }

@@ -16,6 +16,9 @@
 
 override WG: u32 = 256;
 
+#include grid
+#include workgroup_reduce
+
 struct Options {
   n: u32, partials: u32, warmup: u32, pad: u32,
   lr: f32, beta1: f32, beta2: f32, eps: f32,
@@ -40,15 +43,6 @@ fn one_minus_exp(x: f32) -> f32 {
   return 1.0 - exp(x);
 }
 
-var<workgroup> red: array<f32, WG>;
-
-fn tree_sum(lid: u32) -> f32 {
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  return red[0];
-}
 
 #if PARTIAL
 // Bindings: 1 grads (read), 2 partials (rw) [P].
@@ -63,9 +57,7 @@ fn sumsq_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
     let g = grads[i];
     s += g * g;
   }
-  red[lid] = s;
-  workgroupBarrier();
-  let total = tree_sum(lid);
+  let total = workgroup_sum(lid, s);
   if (lid == 0u) { partials[wid.x] = total; }
 }
 #endif
@@ -78,9 +70,7 @@ fn sumsq_partial(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_in
 // One workgroup: the global gradient norm and this step's scalars (clip, lr_t, bias corrections).
 @compute @workgroup_size(WG)
 fn finalize(@builtin(local_invocation_index) lid: u32) {
-  red[lid] = select(0.0, partials_in[lid], lid < opt.partials);
-  workgroupBarrier();
-  let sumsq = tree_sum(lid);
+  let sumsq = workgroup_sum(lid, select(0.0, partials_in[lid], lid < opt.partials));
   if (lid != 0u) { return; }
   let norm = sqrt(sumsq);
   state.grad_norm = norm;
@@ -112,7 +102,7 @@ fn finalize(@builtin(local_invocation_index) lid: u32) {
 // One element's AdamW step and EMA update. Dispatch grid1d(n, WG).
 @compute @workgroup_size(WG)
 fn update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= opt.n || st.skip != 0u) { return; }
   let g = grad[i] * st.clip;
   let m = opt.beta1 * m1[i] + (1.0 - opt.beta1) * g;

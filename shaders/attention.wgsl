@@ -15,8 +15,12 @@
 // Row scores live in workgroup memory (MAXL >= L), the row's own vectors too (MAXD >= d).
 
 override WG: u32 = 64;
+
 override MAXL: u32 = 256;
 override MAXD: u32 = 64;
+
+#include grid
+#include workgroup_reduce
 
 struct Params {
   heads: u32, d: u32, L: u32, rows: u32,       // rows = n * heads * L (attn_delta)
@@ -31,37 +35,12 @@ var<workgroup> row_a: array<f32, MAXD>;
 var<workgroup> row_b: array<f32, MAXD>;
 var<workgroup> sc: array<f32, MAXL>;
 var<workgroup> sc2: array<f32, MAXL>;
-var<workgroup> red: array<f32, WG>;
 
 // Base element of head `bh` (= b * heads + h) in an operand with the given offset and batch stride.
 fn head_base(off: u32, bs: u32, bh: u32) -> u32 {
   let b = bh / p.heads;
   let h = bh % p.heads;
   return off + b * bs + h * p.d * p.L;
-}
-
-fn reduce_max(lid: u32, x: f32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = max(red[lid], red[lid + s]); }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-fn reduce_sum(lid: u32, x: f32) -> f32 {
-  red[lid] = x;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { red[lid] = red[lid] + red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
 }
 
 #if FORWARD
@@ -90,14 +69,14 @@ fn attn_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
     sc[j] = s;
     m = max(m, s);
   }
-  let mx = reduce_max(lid, m);
+  let mx = workgroup_max(lid, m);
   var z = 0.0;
   for (var j = lid; j < L; j += WG) {
     let e = exp(sc[j] - mx);
     sc[j] = e;
     z += e;
   }
-  let total = reduce_sum(lid, z); // also orders the sc[] writes before the reads below
+  let total = workgroup_sum(lid, z); // also orders the sc[] writes before the reads below
   let inv = 1.0 / total;
   let ob = head_base(p.o_off, p.o_bs, bh);
   for (var t = lid; t < p.d; t += WG) {
@@ -118,7 +97,7 @@ fn attn_forward(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_ind
 // delta[bh, i] = sum_t dO[bh, t, i] * o[bh, t, i]  (o and dO share the o layout).
 @compute @workgroup_size(WG)
 fn attn_delta(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let r = gid.x + gid.y * nwg.x * WG;
+  let r = flat_index(gid, nwg);
   if (r >= p.rows) { return; }
   let bh = r / p.L;
   let i = r % p.L;

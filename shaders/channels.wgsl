@@ -11,10 +11,12 @@
 //   bias_backward:     0 params, 1 dy, 2 dbias (rw)
 //   concat:            0 params, 1 a, 2 b, 3 out (rw)
 //   split:             0 params, 1 dout, 2 da (rw), 3 db (rw)
-// Params: bias_*: {n, c, hw}; concat/split: {n, ca, cb, hw}. Flat index = gid.x + gid.y * nwg.x * WG.
+// Params: bias_*: {n, c, hw}; concat/split: {n, ca, cb, hw}. Flat index: flat_index (shaders/grid.wgsl).
 // Flag: ACCUMULATE (split).
 
 override WG: u32 = 256;
+
+#include grid
 
 struct Params { n: u32, c: u32, hw: u32, cb: u32 } // concat/split read c as ca
 
@@ -24,14 +26,12 @@ struct Params { n: u32, c: u32, hw: u32, cb: u32 } // concat/split read c as ca
 @group(0) @binding(3) var<storage, read_write> out3: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out2: array<f32>;
 
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 const CHUNK: u32 = 64u;
 
 // y = x + bias[n, c] broadcast over hw.
 @compute @workgroup_size(WG)
 fn bias_add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n * p.c * p.hw) { return; }
   out3[i] = in0[i] + in1[i / p.hw];
 }
@@ -39,7 +39,7 @@ fn bias_add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) 
 // y += bias[n, c] (in place).
 @compute @workgroup_size(WG)
 fn bias_add_inplace(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n * p.c * p.hw) { return; }
   out2[i] = out2[i] + in0[i / p.hw];
 }
@@ -47,7 +47,7 @@ fn bias_add_inplace(@builtin(global_invocation_id) gid: vec3u, @builtin(num_work
 // dbias[row] = sum over hw of dy[row, :], row = (n, c).
 @compute @workgroup_size(WG)
 fn bias_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = flat(gid, nwg);
+  let row = flat_index(gid, nwg);
   if (row >= p.n * p.c) { return; }
   let base = row * p.hw;
   var total = 0.0;
@@ -62,7 +62,7 @@ fn bias_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // out[n, k, i] = k < ca ? a[n, k, i] : b[n, k - ca, i].
 @compute @workgroup_size(WG)
 fn concat(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   let ct = p.c + p.cb;
   if (i >= p.n * ct * p.hw) { return; }
   let s = i / (ct * p.hw);
@@ -80,7 +80,7 @@ fn concat(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 // da[n, k, i] (=|+=) dout[n, k, i]; db[n, k, i] (=|+=) dout[n, ca + k, i].
 @compute @workgroup_size(WG)
 fn split(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   let ct = p.c + p.cb;
   if (i >= p.n * ct * p.hw) { return; }
   let s = i / (ct * p.hw);

@@ -10,22 +10,23 @@
 // n*cout*ho*wo invocations.
 
 override WG: u32 = 64;
+
 // Kernel size, stride and padding as pipeline constants, so the tap loops unroll.
 override KS: u32 = 3;
 override ST: u32 = 1;
 override PD: u32 = 1;
 
+#include grid
+
 #include conv2d_params
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
-
-fn flatIndex(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 // Contract: writes the k*k col entries of one (n, ci, oy, ox); lanes run along ox so stores are
 // contiguous in each col row.
 @compute @workgroup_size(WG)
 fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let ohw = p.ho * p.wo;
   if (i >= p.n * p.cin * ohw) { return; }
   let nc = i / ohw; // n * cin + ci
@@ -50,7 +51,7 @@ fn im2col(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 // Contract: dx[n, ci, iy, ix] = (dx if accumulate) + sum of the dcol entries of its taps.
 @compute @workgroup_size(WG)
 fn col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let hw = p.h * p.w;
   if (i >= p.n * p.cin * hw) { return; }
   let nc = i / hw;
@@ -79,7 +80,7 @@ fn col2im(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nw
 // Contract: y[n, co, i] += b[co] for every output element.
 @compute @workgroup_size(WG)
 fn add_bias(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let ohw = p.ho * p.wo;
   if (i >= p.n * p.cout * ohw) { return; }
   let co = (i / ohw) % p.cout;

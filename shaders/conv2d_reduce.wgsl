@@ -2,9 +2,12 @@
 //   bias_grad:  db[co] = sum_{n,oy,ox} dy[n,co,oy,ox]            bindings: 0 params, 1 dy, 2 db
 //   sum_splits: dw[i] = sum_{s < splits} part[s * len + i]        bindings: 0 params, 1 part, 2 dw
 // Layouts: dy[n,cout,ho,wo] NCHW float32; part[splits, len] (len = cout*cin*k*k) from a split-K
-// weight-gradient GEMM. Dispatches: bias_grad (cout, 1, 1) with RWG lanes; sum_splits grid1d(len, RWG).
+// weight-gradient GEMM. Dispatches: bias_grad (cout, 1, 1) with WG lanes; sum_splits grid1d(len, WG).
 
-override RWG: u32 = 64;
+override WG: u32 = 64;
+
+#include grid
+#include workgroup_reduce
 
 struct Params {
   n: u32, cout: u32, ohw: u32, splits: u32,
@@ -14,30 +17,23 @@ struct Params {
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-var<workgroup> partial: array<f32, RWG>;
-
 // Contract: dst[co] = sum of src over the n*ho*wo positions of channel co (one workgroup per co).
-@compute @workgroup_size(RWG)
+@compute @workgroup_size(WG)
 fn bias_grad(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3u) {
   let co = wid.x;
   var s = 0.0;
   for (var ni = 0u; ni < p.n; ni++) {
     let row = (ni * p.cout + co) * p.ohw;
-    for (var i = lid; i < p.ohw; i += RWG) { s += src[row + i]; }
+    for (var i = lid; i < p.ohw; i += WG) { s += src[row + i]; }
   }
-  partial[lid] = s;
-  workgroupBarrier();
-  for (var half = RWG / 2u; half > 0u; half /= 2u) {
-    if (lid < half) { partial[lid] += partial[lid + half]; }
-    workgroupBarrier();
-  }
-  if (lid == 0u) { dst[co] = partial[0]; }
+  let total = workgroup_sum(lid, s);
+  if (lid == 0u) { dst[co] = total; }
 }
 
 // Contract: dst[i] = sum over splits of src[s * len + i].
-@compute @workgroup_size(RWG)
+@compute @workgroup_size(WG)
 fn sum_splits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * RWG;
+  let i = flat_index(gid, nwg);
   if (i >= p.len) { return; }
   var s = 0.0;
   for (var k = 0u; k < p.splits; k++) { s += src[k * p.len + i]; }

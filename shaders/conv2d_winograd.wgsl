@@ -27,14 +27,14 @@
 
 override WG: u32 = 64;
 
+#include grid
+
 struct Params {
   n: u32, ic: u32, oc: u32, h: u32,
   w: u32, ho: u32, wo: u32, pad: i32,
   ty: u32, tx: u32, accumulate: u32, has_bias: u32,
 }
 @group(0) @binding(0) var<uniform> p: Params;
-
-fn flatIndex(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 #if WEIGHT
 @group(0) @binding(1) var<storage, read> wt: array<f32>;
@@ -46,7 +46,7 @@ fn gRow(a: vec3f) -> vec4f { return vec4f(a.x, 0.5 * (a.x + a.y + a.z), 0.5 * (a
 // Contract: U[q, oc, ic] for all 16 q of one (oc, ic).
 @compute @workgroup_size(WG)
 fn weight_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let pairs = p.oc * p.ic;
   if (i >= pairs) { return; }
   let oc = i / p.ic;
@@ -101,7 +101,7 @@ fn bRow(a: vec4f) -> vec4f { return vec4f(a.x - a.z, a.y + a.z, a.z - a.y, a.y -
 // Contract: V[q, ic, t] for all 16 q of one (ic, t); lanes run along t (contiguous stores).
 @compute @workgroup_size(WG)
 fn input_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let tpi = p.ty * p.tx;
   let T = p.n * tpi;
   if (i >= p.ic * T) { return; }
@@ -147,7 +147,7 @@ fn store(i: u32, v: f32) {
 // Contract: the 2x2 outputs of tile t in channel oc (those inside the image).
 @compute @workgroup_size(WG)
 fn output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let tpi = p.ty * p.tx;
   let T = p.n * tpi;
   if (i >= p.oc * T) { return; }
@@ -189,7 +189,7 @@ fn aColT(a: vec2f) -> vec4f { return vec4f(a.x, a.x + a.y, a.x - a.y, -a.y); }
 // Contract: D[q, oc, t] for all 16 q of one (oc, t): tile t's 2x2 of dy[n, oc] spread to 4x4.
 @compute @workgroup_size(WG)
 fn grad_output_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let tpi = p.ty * p.tx;
   let T = p.n * tpi;
   if (i >= p.oc * T) { return; }
@@ -234,7 +234,7 @@ fn gtRow(a: vec4f) -> vec3f { return vec3f(a.x + 0.5 * (a.y + a.z), 0.5 * (a.y -
 // Contract: dw[oc, ic, 0..2, 0..2] = G^T dU[., oc, ic] G (w is [cout = oc, cin = ic, 3, 3]).
 @compute @workgroup_size(WG)
 fn weight_grad_transform(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flatIndex(gid, nwg);
+  let i = flat_index(gid, nwg);
   let pairs = p.oc * p.ic;
   if (i >= pairs) { return; }
   let u0 = vec4f(dU[i], dU[pairs + i], dU[2u * pairs + i], dU[3u * pairs + i]);

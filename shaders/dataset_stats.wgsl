@@ -7,6 +7,8 @@
 
 override WG: u32 = 64;
 
+#include grid
+
 struct Params { n: u32, chw: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -16,7 +18,7 @@ struct Params { n: u32, chw: u32 }
 // out[q] = batch mean of coefficient q; out[chw + q] = sum of squared deviations from it.
 @compute @workgroup_size(WG)
 fn batch_moments(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let q = gid.x + gid.y * nwg.x * WG;
+  let q = flat_index(gid, nwg);
   if (q >= p.chw) { return; }
   var s = 0.0;
   for (var b = 0u; b < p.n; b++) { s = s + X[b * p.chw + q]; }

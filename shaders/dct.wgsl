@@ -15,9 +15,12 @@
 //   with SCALE and COEFS: 6 coefs (read, [B, 2]).
 // Flags: INVERSE (cols: multiply by the transposed matrix; rows ignore it), SCALE (apply the multiplier after the column
 //   transform; spectral_scale needs SCALE), COEFS (per-sample coefficient tensor).
-// Dispatch: grid1d(S * H * W, WG); flat index = gid.x + gid.y * num_workgroups.x * WG.
+// Dispatch: grid1d(S * H * W, WG); flat index: flat_index (shaders/grid.wgsl).
 
 override WG: u32 = 256;
+
+#include grid
+#include levels
 
 struct Params {
   n: u32,
@@ -43,17 +46,13 @@ struct Params {
 #endif
 
 const PI: f32 = 3.14159265358979;
-const LEVEL_STRIDE: u32 = 4u;
-
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 #if SCALE
 fn multiplier(b: u32, k: u32, l: u32) -> f32 {
   let fk = PI * f32(k) / f32(p.h);
   let fl = PI * f32(l) / f32(p.w);
   let half_lambda = 0.5 * (fk * fk + fl * fl);
-  let sa = levels_a[b * LEVEL_STRIDE + 1u];
-  let sb = levels_b[b * LEVEL_STRIDE + 1u];
+  let sa = levels_a[level_index(b, LEVEL_C)];
+  let sb = levels_b[level_index(b, LEVEL_C)];
   var ca = p.coef_a;
   var cb = p.coef_b;
 #if COEFS
@@ -70,7 +69,7 @@ fn multiplier(b: u32, k: u32, l: u32) -> f32 {
 // inverse (the host binds the transposed copy, so neighbouring invocations read neighbouring words)
 @compute @workgroup_size(WG)
 fn rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let l = i % p.w;
   let base = i - l;
@@ -84,7 +83,7 @@ fn rows(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 // dst[s, k, x] = sum_i D_H[k, i] * src[s, i, x]   (INVERSE: D_H[i, k]); SCALE: times multiplier(b, k, x)
 @compute @workgroup_size(WG)
 fn cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let x = i % p.w;
   let k = (i / p.w) % p.h;
@@ -107,7 +106,7 @@ fn cols(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 // dst[s, k, l] = multiplier(b, k, l) * src[s, k, l]   (src holds DCT coefficients)
 @compute @workgroup_size(WG)
 fn spectral_scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   dst[i] = src[i] * multiplier(i / p.chw, (i / p.w) % p.h, i % p.w);
 }

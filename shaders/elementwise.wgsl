@@ -6,9 +6,11 @@
 //   silu:          out = a * sigmoid(a)
 //   silu_backward: out = b * sigmoid(a) * (1 + a * (1 - sigmoid(a)))   (a = pre-activation, b = dL/dout)
 // Bindings: 0 params {n, alpha}, 1 a (read), 2 b (read; scale and silu ignore it: bind a), 3 out (rw).
-// Dispatch: grid1d(n, WG); flat index = gid.x + gid.y * num_workgroups.x * WG.
+// Dispatch: grid1d(n, WG); flat index: flat_index (shaders/grid.wgsl).
 
 override WG: u32 = 256;
+
+#include grid
 
 struct Params { n: u32, alpha: f32 }
 
@@ -17,34 +19,32 @@ struct Params { n: u32, alpha: f32 }
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>;
 
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }
 
 @compute @workgroup_size(WG)
 fn add(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   out[i] = a[i] + b[i];
 }
 
 @compute @workgroup_size(WG)
 fn scale(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   out[i] = p.alpha * a[i];
 }
 
 @compute @workgroup_size(WG)
 fn axpy(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   out[i] = p.alpha * a[i] + b[i];
 }
 
 @compute @workgroup_size(WG)
 fn silu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let x = a[i];
   out[i] = x * sigmoid(x);
@@ -52,7 +52,7 @@ fn silu(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
 
 @compute @workgroup_size(WG)
 fn silu_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let x = a[i];
   let s = sigmoid(x);

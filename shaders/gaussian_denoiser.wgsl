@@ -10,6 +10,9 @@
 
 override WG: u32 = 256;
 
+#include grid
+#include levels
+
 struct Params { n: u32, c: u32, h: u32, w: u32, blur: u32, _a: u32, _b: u32, _c: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -23,7 +26,7 @@ const PI: f32 = 3.14159265358979;
 // out[i] = d s / (d^2 s + sigma^2) * xt_dct[i]
 @compute @workgroup_size(WG)
 fn gaussian_posterior_mean(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let hw = p.h * p.w;
   let l = i % p.w;
@@ -34,10 +37,10 @@ fn gaussian_posterior_mean(@builtin(global_invocation_id) gid: vec3u, @builtin(n
   if (p.blur == 1u) {
     let fk = PI * f32(k) / f32(p.h);
     let fl = PI * f32(l) / f32(p.w);
-    let sb = levels[b * 4u + 1u];
+    let sb = levels[level_index(b, LEVEL_C)];
     d = exp(-0.5 * (fk * fk + fl * fl) * sb * sb);
   }
-  let sigma = levels[b * 4u + 2u];
+  let sigma = levels[level_index(b, LEVEL_SIGMA)];
   let s = variance[ckl];
   out[i] = d * s / (d * d * s + sigma * sigma) * xt_dct[i];
 }

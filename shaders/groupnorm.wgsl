@@ -24,9 +24,12 @@
 //   gn_channel_sums_serial / _tree:    0 params, 1 x, 2 gamma, 3 beta, 4 stats, 5 dy, 6 sums (rw)
 //   gn_reduce:                         0 params, 1 gamma, 2 beta, 3 stats, 4 sums, 5 dgamma (rw), 6 dbeta (rw), 7 planes (rw)
 //   gn_dx:                             0 params, 1 x, 2 dy, 3 planes, 4 dx (rw)
-// Rows: *_serial and gn_reduce: row = gid.x + gid.y * nwg.x * WG; *_tree: row = wid.x + wid.y * nwg.x.
+// Rows: *_serial and gn_reduce: row = flat_index(gid, nwg); *_tree: row = workgroup_index(wid, nwg).
 
 override WG: u32 = 256;
+
+#include grid
+#include workgroup_reduce
 
 struct Params { n: u32, c: u32, hw: u32, groups: u32, eps: f32 }
 
@@ -58,9 +61,6 @@ struct Params { n: u32, c: u32, hw: u32, groups: u32, eps: f32 }
 @group(0) @binding(3) var<storage, read> planes: array<vec4f>;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 
-var<workgroup> red_a: array<f32, WG>;
-var<workgroup> red_b: array<f32, WG>;
-
 const CHUNK: u32 = 64u; // serial sums add chunks of 64 terms into the total: error grows with ~len/64
 
 fn sigmoid(v: f32) -> f32 { return 1.0 / (1.0 + exp(-v)); }
@@ -69,23 +69,6 @@ fn cpg() -> u32 { return p.c / p.groups; }
 
 // The (sample, group) row of plane (sample, channel).
 fn group_row(plane: u32) -> u32 { return (plane / p.c) * p.groups + (plane % p.c) / cpg(); }
-
-// Sum over the workgroup of (a, b); every lane must call it. Returns the totals to all lanes.
-fn tree_sum2(lane: u32, a: f32, b: f32) -> vec2f {
-  red_a[lane] = a;
-  red_b[lane] = b;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lane < s) {
-      red_a[lane] += red_a[lane + s];
-      red_b[lane] += red_b[lane + s];
-    }
-    workgroupBarrier();
-  }
-  let r = vec2f(red_a[0], red_b[0]);
-  workgroupBarrier(); // the arrays are reused by the next call
-  return r;
-}
 
 // Writes row's stats and its channels' (scale, shift); lanes 0..count-1 share the channels.
 fn write_stats(row: u32, mean: f32, rstd: f32, first: u32, count: u32) {
@@ -105,7 +88,7 @@ fn write_stats(row: u32, mean: f32, rstd: f32, first: u32, count: u32) {
 // stats[row] = (mean, rstd) of x over one (sample, group), and coef of its planes: one invocation per row.
 @compute @workgroup_size(WG)
 fn gn_stats_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let row = gid.x + gid.y * nwg.x * WG;
+  let row = flat_index(gid, nwg);
   if (row >= p.n * p.groups) { return; }
   let len = cpg() * p.hw;
   let base = row * len;
@@ -131,19 +114,19 @@ fn gn_stats_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workg
 // stats[row] = (mean, rstd) of x over one (sample, group), and coef of its planes: one workgroup per row.
 @compute @workgroup_size(WG)
 fn gn_stats_tree(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32, @builtin(num_workgroups) nwg: vec3u) {
-  let row = wid.x + wid.y * nwg.x; // uniform across the workgroup, so the early return is uniform
+  let row = workgroup_index(wid, nwg); // uniform across the workgroup, so the early return is uniform
   if (row >= p.n * p.groups) { return; }
   let len = cpg() * p.hw;
   let base = row * len;
   var s = 0.0;
   for (var j = lane; j < len; j += WG) { s += x[base + j]; }
-  let mean = tree_sum2(lane, s, 0.0).x / f32(len);
+  let mean = workgroup_sum(lane, s) / f32(len);
   var q = 0.0;
   for (var j = lane; j < len; j += WG) {
     let d = x[base + j] - mean;
     q += d * d;
   }
-  let sq = tree_sum2(lane, q, 0.0).x;
+  let sq = workgroup_sum(lane, q);
   write_stats(row, mean, inverseSqrt(sq / f32(len) + p.eps), lane, WG);
 }
 
@@ -181,7 +164,7 @@ fn channel_terms(base: u32, j: u32, mean: f32, rstd: f32, g: f32, b: f32) -> vec
 // sums[n,c] = (sum_hw dz, sum_hw dz * xhat): one invocation per (n, c) plane, no barriers.
 @compute @workgroup_size(WG)
 fn gn_channel_sums_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let plane = gid.x + gid.y * nwg.x * WG;
+  let plane = flat_index(gid, nwg);
   if (plane >= p.n * p.c) { return; }
   let base = plane * p.hw;
   let row = group_row(plane);
@@ -209,7 +192,7 @@ fn gn_channel_sums_serial(@builtin(global_invocation_id) gid: vec3u, @builtin(nu
 // sums[n,c] = (sum_hw dz, sum_hw dz * xhat): one workgroup per (n, c) plane.
 @compute @workgroup_size(WG)
 fn gn_channel_sums_tree(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lane: u32, @builtin(num_workgroups) nwg: vec3u) {
-  let plane = wid.x + wid.y * nwg.x;
+  let plane = workgroup_index(wid, nwg);
   if (plane >= p.n * p.c) { return; }
   let base = plane * p.hw;
   let row = group_row(plane);
@@ -224,7 +207,7 @@ fn gn_channel_sums_tree(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
     ta += t.x;
     tb += t.y;
   }
-  let t = tree_sum2(lane, ta, tb);
+  let t = workgroup_sum2(lane, ta, tb);
   if (lane == 0u) {
     sums[2u * plane] = t.x;
     sums[2u * plane + 1u] = t.y;
@@ -235,7 +218,7 @@ fn gn_channel_sums_tree(@builtin(workgroup_id) wid: vec3u, @builtin(local_invoca
 // needs for plane k (its group's ga, gb folded in). No barriers.
 @compute @workgroup_size(WG)
 fn gn_reduce(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let k = gid.x + gid.y * nwg.x * WG;
+  let k = flat_index(gid, nwg);
   if (k < p.c) {
     var a = 0.0;
     var b = 0.0;

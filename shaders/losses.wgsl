@@ -15,6 +15,10 @@
 
 override WG: u32 = 256;
 
+#include grid
+#include levels
+#include workgroup_reduce
+
 struct Params { chw: u32, batch: u32, h: u32, w: u32, total: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -25,27 +29,12 @@ struct Params { chw: u32, batch: u32, h: u32, w: u32, total: u32 }
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 @group(0) @binding(6) var<storage, read_write> per_sample: array<f32>;
 
-var<workgroup> partial: array<f32, WG>;
-
 const PI: f32 = 3.14159265358979;
-
-// Sum of v over the workgroup (call from uniform control flow; every invocation gets the sum).
-fn workgroup_sum(lid: u32, v: f32) -> f32 {
-  partial[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s = s / 2u) {
-    if (lid < s) { partial[lid] = partial[lid] + partial[lid + s]; }
-    workgroupBarrier();
-  }
-  return partial[0];
-}
-
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
 
 // out = a + b - c   (e = phi + x_t - x0)
 @compute @workgroup_size(WG)
 fn residual(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.total) { return; }
   out[i] = a[i] + b_in[i] - c_in[i];
 }
@@ -56,8 +45,8 @@ fn blur_spectral_loss(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocati
   let lid = lid3.x;
   let s = wid.x;
   let base = s * p.chw;
-  let sb = levels[s * 4u + 1u];
-  let wt = levels[s * 4u + 3u];
+  let sb = levels[level_index(s, LEVEL_C)];
+  let wt = levels[level_index(s, LEVEL_WEIGHT)];
   let g = 2.0 * wt / (f32(p.batch) * f32(p.chw));
   var acc = 0.0;
   for (var i = lid; i < p.chw; i = i + WG) {
@@ -78,7 +67,7 @@ fn sumsq_scale(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) 
   let lid = lid3.x;
   let s = wid.x;
   let base = s * p.chw;
-  let wt = levels[s * 4u + 3u];
+  let wt = levels[level_index(s, LEVEL_WEIGHT)];
   let g = 2.0 * wt / (f32(p.batch) * f32(p.chw));
   var acc = 0.0;
   for (var i = lid; i < p.chw; i = i + WG) {
@@ -96,7 +85,7 @@ fn x0_loss(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid3
   let lid = lid3.x;
   let s = wid.x;
   let base = s * p.chw;
-  let wt = levels[s * 4u + 3u];
+  let wt = levels[level_index(s, LEVEL_WEIGHT)];
   let g = 2.0 * wt / (f32(p.batch) * f32(p.chw));
   var acc = 0.0;
   for (var i = lid; i < p.chw; i = i + WG) {
@@ -114,8 +103,8 @@ fn dsm_residual(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id)
   let lid = lid3.x;
   let s = wid.x;
   let base = s * p.chw;
-  let sigma = levels[s * 4u + 2u];
-  let wt = levels[s * 4u + 3u];
+  let sigma = levels[level_index(s, LEVEL_SIGMA)];
+  let wt = levels[level_index(s, LEVEL_WEIGHT)];
   let g = wt / (f32(p.batch) * f32(p.chw)) / sigma;
   var acc = 0.0;
   for (var i = lid; i < p.chw; i = i + WG) {
@@ -140,7 +129,7 @@ fn batch_mean(@builtin(local_invocation_id) lid3: vec3u) {
 // out += sigma_b * a   (x_t = C x0 + sigma noise; out holds C x0, a is the noise)
 @compute @workgroup_size(WG)
 fn add_sigma_noise(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.total) { return; }
-  out[i] = out[i] + levels[(i / p.chw) * 4u + 2u] * a[i];
+  out[i] = out[i] + levels[level_index(i / p.chw, LEVEL_SIGMA)] * a[i];
 }

@@ -12,6 +12,9 @@
 
 override WG: u32 = 256;
 
+#include grid
+#include levels
+
 struct Params { n: u32, h: u32, w: u32, chw: u32, kind: u32, width: f32, power: f32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
@@ -34,9 +37,9 @@ fn order(y: u32, x: u32) -> f32 {
 // out[i] = m(u(y, x), levels[b, 1])^power * x[i]
 @compute @workgroup_size(WG)
 fn mask_apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
-  let c = levels[(i / p.chw) * 4u + 1u];
+  let c = levels[level_index(i / p.chw, LEVEL_C)];
   let m = clamp(1.0 + (order((i / p.w) % p.h, i % p.w) - c * (1.0 + p.width)) / p.width, 0.0, 1.0);
   var f = m;
   if (p.power == 2.0) { f = m * m; }

@@ -7,7 +7,10 @@
 // uses within one step (sampler noise, prior draws). Two 32-bit words give two standard normals by
 // Box-Muller; u1 is taken in (0, 1) so log(u1) is finite (|z| <= 5.9).
 // Every adapter computes the same integers; the normals differ only by the adapter's log/sin/cos
-// rounding.
+// rounding. RngState is the key's 16-byte uniform (src/diffusion/rng.ts RngState), which the host
+// rewrites before a step's submit.
+
+struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 const PHILOX_M0: u32 = 0xD2511F53u;
 const PHILOX_M1: u32 = 0xCD9E8D57u;

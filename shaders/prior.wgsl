@@ -16,8 +16,9 @@
 
 override WG: u32 = 64;
 
+#include grid
+
 struct Params { n: u32, chw: u32, m: u32, count: u32, stream: u32, noise_stream: u32, sigma: f32, _a: u32 }
-struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> rng: RngState;
@@ -26,8 +27,6 @@ struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 @group(0) @binding(4) var<storage, read> c: array<f32>;
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 fn normal_at(i: u32, stream: u32) -> f32 {
   return normal4(rng.seed, rng.step, stream, i / 4u)[i % 4u];
 }
@@ -35,7 +34,7 @@ fn normal_at(i: u32, stream: u32) -> f32 {
 // out[b, j] = c[j] * a[b * chw + b_words[j]] over n = B * m outputs.
 @compute @workgroup_size(WG)
 fn gather_coefficients(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let j = i % p.m;
   out[i] = c[j] * a[(i / p.m) * p.chw + b_words[j]];
@@ -44,7 +43,7 @@ fn gather_coefficients(@builtin(global_invocation_id) gid: vec3u, @builtin(num_w
 // out[b, q] = mean[j] + (L z_b)[j] where slot[q] = j + 1, else 0; n = B * chw outputs.
 @compute @workgroup_size(WG)
 fn scatter_sample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let s = b_words[i % p.chw];
   if (s == 0u) { out[i] = 0.0; return; }
@@ -58,7 +57,7 @@ fn scatter_sample(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
 // out[i] += sigma * z_i for the 4 elements of one quad; n = element count.
 @compute @workgroup_size(WG)
 fn add_noise(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let q = flat(gid, nwg);
+  let q = flat_index(gid, nwg);
   if (4u * q >= p.n) { return; }
   let z = normal4(rng.seed, rng.step, p.noise_stream, q);
   for (var j = 0u; j < 4u; j++) {
@@ -70,7 +69,7 @@ fn add_noise(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups)
 // out[b, e] = data[(word b) mod count, e]; n = B * chw outputs.
 @compute @workgroup_size(WG)
 fn gather_images(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let b = i / p.chw;
   let w = philox4x32_10(vec4u(b / 4u, p.stream, 0u, 0u), vec2u(rng.seed, rng.step))[b % 4u];

@@ -10,10 +10,14 @@
 //   (ITEMS - 1 + log2 WG) roundings per pass, instead of n for a serial sum.
 // Bindings: 0 params {n, cols, scale}, 1 x (read), 2 out (rw).
 // Dispatch: reduce_partial grid1d(ceil(n / (WG*ITEMS)) workgroups); reduce_rows one workgroup per row,
-//   folded into x and y (workgroup index = wid.x + wid.y * nwg.x).
+//   folded into x and y (workgroup index = workgroup_index(wid, nwg)).
 
 override WG: u32 = 256; // a power of two
+
 override ITEMS: u32 = 16;
+
+#include grid
+#include workgroup_reduce
 
 struct Params { n: u32, cols: u32, scale: f32 }
 
@@ -24,8 +28,6 @@ struct Params { n: u32, cols: u32, scale: f32 }
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 #endif
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
-
-var<workgroup> part: array<f32, WG>;
 
 fn term(v: f32) -> f32 {
 #if SQUARE
@@ -43,21 +45,10 @@ fn term4(v: vec4f) -> vec4f {
 #endif
 }
 
-// Sum of part[0..WG) by halving; every invocation of the workgroup must call it.
-fn workgroup_sum(li: u32, v: f32) -> f32 {
-  part[li] = v;
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    workgroupBarrier();
-    if (li < s) { part[li] += part[li + s]; }
-  }
-  workgroupBarrier();
-  return part[0];
-}
-
 // One partial sum per workgroup over its chunk of WG*ITEMS elements (coalesced: stride WG).
 @compute @workgroup_size(WG)
 fn reduce_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let g = wid.x + wid.y * nwg.x;
+  let g = workgroup_index(wid, nwg);
   let base = g * WG * ITEMS;
 #if VEC4
   var acc4 = vec4f(0.0);
@@ -81,7 +72,7 @@ fn reduce_partial(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nw
 // One row per workgroup.
 @compute @workgroup_size(WG)
 fn reduce_rows(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let row = wid.x + wid.y * nwg.x;
+  let row = workgroup_index(wid, nwg);
   if (row >= p.n) { return; }
   let base = row * p.cols;
   var acc = 0.0;

@@ -9,8 +9,9 @@
 
 override WG: u32 = 64;
 
+#include grid
+
 struct Params { n: u32, stream: u32, mean: f32, scale: f32 }
-struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> rng: RngState;
@@ -20,13 +21,11 @@ struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 #endif
 
-fn quad_index(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 #if !BITS
 // out[4q + j] = mean + std * normal4(seed, step, stream, q)[j] for every element < n.
 @compute @workgroup_size(WG)
 fn random_normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let q = quad_index(gid, nwg);
+  let q = flat_index(gid, nwg);
   let base = 4u * q;
   if (base >= p.n) { return; }
   let z = normal4(rng.seed, rng.step, p.stream, q);
@@ -38,7 +37,7 @@ fn random_normal(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgro
 // words[4q + j] = philox4x32_10((q, stream, 0, 0), (seed, step))[j] for every element < n.
 @compute @workgroup_size(WG)
 fn random_bits(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let q = quad_index(gid, nwg);
+  let q = flat_index(gid, nwg);
   let base = 4u * q;
   if (base >= p.n) { return; }
   let w = philox4x32_10(vec4u(q, p.stream, 0u, 0u), vec2u(rng.seed, rng.step));

@@ -22,8 +22,10 @@
 
 override WG: u32 = 64;
 
+#include grid
+#include levels
+
 struct Params { n: u32, chw: u32, mode: u32, fused: u32, stream: u32, eps_over_sl2: f32, _a: u32, _b: u32 }
-struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<uniform> rng: RngState;
@@ -33,12 +35,10 @@ struct RngState { seed: u32, step: u32, _a: u32, _b: u32 }
 @group(0) @binding(5) var<storage, read> yt: array<f32>;
 @group(0) @binding(6) var<storage, read_write> x: array<f32>;
 
-const LEVEL_STRIDE: u32 = 4u;
-
 // (a, cn, ct, s) of the update for sample b.
 fn coefficients(b: u32) -> vec4f {
-  let st = levels_t[b * LEVEL_STRIDE + 2u];
-  let sn = levels_n[b * LEVEL_STRIDE + 2u];
+  let st = levels_t[level_index(b, LEVEL_SIGMA)];
+  let sn = levels_n[level_index(b, LEVEL_SIGMA)];
   let st2 = st * st;
   let sn2 = sn * sn;
   let rho = sn2 / st2;
@@ -59,7 +59,7 @@ fn coefficients(b: u32) -> vec4f {
 // x <- a x + cn yn + ct yt + s z for the 4 elements of quad q.
 @compute @workgroup_size(WG)
 fn sampler_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let q = gid.x + gid.y * nwg.x * WG;
+  let q = flat_index(gid, nwg);
   let base = 4u * q;
   if (base >= p.n) { return; }
   var z = vec4f(0.0);

@@ -6,9 +6,11 @@
 // (computed in float64, rounded once), and the kernel reduces t * turns[k] to a fraction of a turn
 // in [-1/2, 1/2] exactly before calling sin/cos.
 // Bindings: 0 params {n, dim, stride, offset}, 1 levels (read), 2 turns [half] (read), 3 out (rw).
-// timestep_embedding: one invocation per output element; flat index = gid.x + gid.y * nwg.x * WG.
+// timestep_embedding: one invocation per output element; flat index: flat_index (shaders/grid.wgsl).
 
 override WG: u32 = 64;
+
+#include grid
 
 struct Params { n: u32, dim: u32, stride: u32, offset: u32 }
 
@@ -22,7 +24,7 @@ const TAU: f32 = 6.283185307179586;
 // out[b, k] = sin or cos of the k-th frequency at t_b.
 @compute @workgroup_size(WG)
 fn timestep_embedding(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= p.n * p.dim) { return; }
   let half = p.dim / 2u;
   let b = i / p.dim;

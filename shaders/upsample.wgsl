@@ -3,9 +3,11 @@
 //   upsample2x_backward: dx[p, iy, ix] (=|+=) sum of the 2x2 block dy[p, 2iy..2iy+1, 2ix..2ix+1]
 //                        (one invocation per dx element; ACCUMULATE adds)
 // p = n * c planes. Bindings: 0 params {planes, h, w}, 1 input (read), 2 output (rw).
-// Flat index = gid.x + gid.y * nwg.x * WG.
+// Flat index: flat_index (shaders/grid.wgsl).
 
 override WG: u32 = 256;
+
+#include grid
 
 struct Params { planes: u32, h: u32, w: u32 }
 
@@ -13,12 +15,10 @@ struct Params { planes: u32, h: u32, w: u32 }
 @group(0) @binding(1) var<storage, read> src: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dst: array<f32>;
 
-fn flat(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * WG; }
-
 // y = nearest 2x upsample of x.
 @compute @workgroup_size(WG)
 fn upsample2x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   let w2 = 2u * p.w;
   let plane = 4u * p.h * p.w;
   if (i >= p.planes * plane) { return; }
@@ -32,7 +32,7 @@ fn upsample2x(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups
 // dx = sum of each 2x2 block of dy.
 @compute @workgroup_size(WG)
 fn upsample2x_backward(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = flat(gid, nwg);
+  let i = flat_index(gid, nwg);
   if (i >= p.planes * p.h * p.w) { return; }
   let pl = i / (p.h * p.w);
   let r = i % (p.h * p.w);

@@ -9,9 +9,13 @@
 //   grid1d(n, WG).
 
 override WG: u32 = 64;
+
 override CH: u32;
 override H: u32;
 override W: u32;
+
+#include grid
+#include levels
 
 struct Params { n: u32 }
 
@@ -29,17 +33,17 @@ fn input(b: u32, c: u32, y: i32, x: i32) -> f32 {
 // dst[i] = corrupt(b, c, y, x, levels[b, 1])
 @compute @workgroup_size(WG)
 fn apply(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let b = i / (CH * H * W);
-  dst[i] = corrupt(b, (i / (H * W)) % CH, (i / W) % H, i % W, levels[b * 4u + 1u]);
+  dst[i] = corrupt(b, (i / (H * W)) % CH, (i / W) % H, i % W, levels[level_index(b, LEVEL_C)]);
 }
 
 // dst[i] = corrupt_adjoint(b, c, y, x, levels[b, 1])
 @compute @workgroup_size(WG)
 fn adjoint(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= p.n) { return; }
   let b = i / (CH * H * W);
-  dst[i] = corrupt_adjoint(b, (i / (H * W)) % CH, (i / W) % H, i % W, levels[b * 4u + 1u]);
+  dst[i] = corrupt_adjoint(b, (i / (H * W)) % CH, (i / W) % H, i % W, levels[level_index(b, LEVEL_C)]);
 }

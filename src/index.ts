@@ -59,7 +59,6 @@ export { TrainingStep, type TrainingStepParts } from './nn/training-step.ts';
 export { WEIGHTS_FORMAT, encodeUNetWeights, decodeUNetWeights, saveUNetWeights, loadUNetWeights } from './nn/weights.ts';
 export type { Module } from './nn/module.ts';
 export { attentionForward, attentionBackward, ATTENTION_VARIANTS, type AttentionShape, type AttentionVariant, type AttentionOptions } from './kernels/attention.ts';
-export { projectionForward, projectionBackward, PROJECTION_VARIANTS, type ProjectionShape, type ProjectionVariant, type ProjectionOptions, type ProjectionBackwardOptions } from './kernels/projection.ts';
 export { AdamW, decayMask, type AdamWOptions, type AdamWState } from './kernels/adamw.ts';
 // Training and sampling runs (shared by the CLI and the browser demo).
 export { Trainer, type StepResult, type LogRecord, type RunCallbacks } from './train/trainer.ts';

@@ -19,6 +19,12 @@ interface DemoHandle {
   lastCheckpoint: { name: string; bytes: Uint8Array } | null;
   errors: string[];
   losses(): { step: number; loss: number }[];
+  /** For the tests: the worker's live GPU buffers (gpu.census), after every earlier command. */
+  census(): Promise<{ buffers: number; bytes: number; session: boolean }>;
+  /** For the tests: build a new training session (the old one is destroyed); resolves when it is ready. */
+  rebuild(settings: TrainSettings): Promise<void>;
+  /** Stop and destroy the session (what leaving the page would do). */
+  release(): void;
 }
 
 declare global {
@@ -83,7 +89,18 @@ const demo: DemoHandle = {
   lastCheckpoint: null,
   errors: [],
   losses: () => chart.points,
+  census: () => new Promise((resolve) => {
+    replies.census.push(resolve);
+    send({ type: 'census' });
+  }),
+  rebuild: (settings) => new Promise((resolve) => {
+    replies.model.push(resolve);
+    send({ type: 'init', settings });
+  }),
+  release: () => send({ type: 'release' }),
 };
+/** Promises waiting for the worker's next reply of a kind (the demo hooks above). */
+const replies = { census: [] as ((c: { buffers: number; bytes: number; session: boolean }) => void)[], model: [] as (() => void)[] };
 window.demo = demo;
 
 for (const [name, p] of Object.entries(DEMO_PRESETS)) el.preset.add(new Option(name, name, name === 'tiny', name === 'tiny'));
@@ -177,7 +194,11 @@ function onWorkerMessage(m: FromWorker): void {
     case 'status':
       el.status.textContent = m.text;
       break;
+    case 'census':
+      replies.census.shift()?.({ buffers: m.buffers, bytes: m.bytes, session: m.session });
+      break;
     case 'model':
+      replies.model.shift()?.();
       demo.model = m.info;
       demo.step = m.info.step;
       el.model.textContent = `${m.info.mode === 'train' ? 'training' : 'sampling only'}: ${m.info.dataset}, ${m.info.imageShape.join('×')}, ${m.info.preset}, ${m.info.parameters.toLocaleString()} parameters, ${m.info.corruption} corruption${m.info.mode === 'sample' ? `, trained for ${m.info.step} steps` : ''}; previews: ${m.info.sampleCount} images, ${m.info.sampleSteps} sampler steps`;

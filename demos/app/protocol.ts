@@ -41,7 +41,11 @@ export type ToWorker =
   | { type: 'sample'; seed: number; frames?: number }
   | { type: 'save' }
   /** Checkpoint bytes from a file: switches to sampling-only mode. */
-  | { type: 'load'; name: string; bytes: ArrayBuffer };
+  | { type: 'load'; name: string; bytes: ArrayBuffer }
+  /** Stop and destroy the session: every GPU buffer it held is released (the device stays). */
+  | { type: 'release' }
+  /** Report the device's live GPU buffers (gpu.census): the tests check that rebuilding leaks none. */
+  | { type: 'census' };
 
 export interface ModelInfo {
   mode: 'train' | 'sample';
@@ -65,4 +69,5 @@ export type FromWorker =
   | { type: 'running'; running: boolean }
   | { type: 'samples'; step: number; seed: number; grid: Picture; frames: { t: number; picture: Picture }[] }
   | { type: 'checkpoint'; step: number; name: string; bytes: ArrayBuffer }
+  | { type: 'census'; buffers: number; bytes: number; session: boolean }
   | { type: 'error'; message: string; hint: string };

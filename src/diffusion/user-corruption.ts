@@ -24,7 +24,7 @@ import type { Gpu } from '../gpu/gpu.ts';
 import { Kernel, Params, grid1d, type Dispatch } from '../gpu/kernel.ts';
 import { NonFiniteError, ShaderError, ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
-import { shaderSource } from '../gpu/shaders.ts';
+import { shaderIncludes, shaderSource } from '../gpu/shaders.ts';
 import { HostRng } from '../base/host-rng.ts';
 import { LEVEL_STRIDE } from '../kernels/levels.ts';
 import type { Corruption } from './types.ts';
@@ -118,6 +118,7 @@ export class UserCorruption implements Corruption {
         `Corruption ${this.name}: WGSL failed to compile:\n` +
           errors.map((m) => `  ${m.lineNum > this.userLine ? `user line ${m.lineNum - this.userLine}` : `prelude line ${m.lineNum}`}:${m.linePos} ${m.message}`).join('\n'),
       );
+    gpu.usage.compiledModule('user_corruption', shaderIncludes('user_corruption'));
     return (this.module = module);
   }
 
@@ -141,7 +142,8 @@ export class UserCorruption implements Corruption {
     } catch (e) {
       throw new ShaderError(`Corruption ${this.name}: pipeline ${entry} failed to build: ${(e as Error).message}`);
     }
-    const k = new Kernel({ shader: `user:${this.name}`, entry, bindings }, pipeline, layout, gpu.device);
+    const k = new Kernel({ shader: 'user_corruption', entry, bindings }, pipeline, layout, gpu.device);
+    gpu.usage.compiledKernel(k.id);
     this.kernels.set(key, k);
     return k;
   }

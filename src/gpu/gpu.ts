@@ -20,6 +20,7 @@ import { BufferCensus } from './census.ts';
 import { SharedBuffers } from './shared.ts';
 import { VariantChoices } from './autotune.ts';
 import { describeAdapter, openDevice, type AdapterDescription, type GpuOptions } from './adapter.ts';
+import type { KernelUsage } from './kernel-usage.ts';
 
 /** What the root and its scopes share. */
 interface DeviceServices {
@@ -40,6 +41,8 @@ export class Gpu {
   /** The kernel variant chosen per op key (export/import to pin them). */
   readonly variants: VariantChoices;
   readonly features: { timestamps: boolean; f16: boolean; subgroups: boolean };
+  /** Which kernels this device compiled and dispatched (kernel-usage.ts). */
+  readonly usage: KernelUsage;
   private readonly services: DeviceServices;
   /** Buffers this scope owns, with their sizes. */
   private readonly owned = new Map<GPUBuffer, number>();
@@ -55,6 +58,7 @@ export class Gpu {
   ) {
     this.services = parent?.services ?? Gpu.openServices(device, adapter);
     ({ kernels: this.kernels, census: this.census, shared: this.shared, variants: this.variants, features: this.features } = this.services);
+    this.usage = this.kernels.usage;
   }
 
   private static openServices(device: GPUDevice, adapter: AdapterDescription): DeviceServices {
@@ -114,7 +118,7 @@ export class Gpu {
 
   recorder(label = 'step', timestamps = false): Recorder {
     this.check();
-    return new Recorder(this.device, (d) => this.census.create(d), label, timestamps && this.features.timestamps);
+    return new Recorder(this.device, (d) => this.census.create(d), label, timestamps && this.features.timestamps, (k) => this.usage.dispatchedKernel(k));
   }
 
   /** A buffer owned by this scope; size rounded up to 16 bytes (copy alignment). `setting` names what to lower if it is too large. */

@@ -5,7 +5,8 @@
 import { ShaderError, ShapeError } from './errors.ts';
 import { Tensor } from './tensor.ts';
 import { preprocess } from './wgsl.ts';
-import { shaderSource } from './shaders.ts';
+import { shaderIncludes, shaderSource } from './shaders.ts';
+import { kernelId, KernelUsage } from './kernel-usage.ts';
 
 /** uniform: var<uniform>; read: var<storage, read>; rw: var<storage, read_write>. */
 export type BindingKind = 'uniform' | 'read' | 'rw';
@@ -27,15 +28,20 @@ export interface Dispatch {
   readonly bindGroup: GPUBindGroup;
   readonly workgroups: readonly [number, number, number];
   readonly label: string;
+  /** The kernel id (kernel-usage.ts): what the device's usage record counts when this is recorded. */
+  readonly kernel: string;
 }
 
 export class Kernel {
+  readonly id: string;
   constructor(
     readonly spec: KernelSpec,
     readonly pipeline: GPUComputePipeline,
     readonly layout: GPUBindGroupLayout,
     private readonly device: GPUDevice,
-  ) {}
+  ) {
+    this.id = kernelId(spec);
+  }
 
   /** A dispatch of this kernel over `workgroups` with `resources` bound in order. */
   bind(resources: readonly Resource[], workgroups: readonly number[], label = this.spec.entry): Dispatch {
@@ -44,7 +50,7 @@ export class Kernel {
     const entries: GPUBindGroupEntry[] = resources.map((r, binding) => ({ binding, resource: toBinding(r) }));
     const bindGroup = this.device.createBindGroup({ layout: this.layout, entries, label });
     const [x = 1, y = 1, z = 1] = workgroups;
-    return { pipeline: this.pipeline, bindGroup, workgroups: [x, y, z], label };
+    return { pipeline: this.pipeline, bindGroup, workgroups: [x, y, z], label, kernel: this.id };
   }
 }
 
@@ -59,7 +65,11 @@ const STAGE_COMPUTE = 0x4; // GPUShaderStage.COMPUTE
 export class KernelCache {
   private cache = new Map<string, Promise<Kernel>>();
   private modules = new Map<string, GPUShaderModule>();
-  constructor(private readonly device: GPUDevice) {}
+  constructor(
+    private readonly device: GPUDevice,
+    /** Where compiled modules and kernels are recorded. */
+    readonly usage: KernelUsage = new KernelUsage(),
+  ) {}
 
   get(spec: KernelSpec): Promise<Kernel> {
     const key = JSON.stringify([spec.shader, spec.entry, spec.bindings, sorted(spec.flags), sorted(spec.constants)]);
@@ -89,6 +99,7 @@ export class KernelCache {
           `${spec.shader}.wgsl failed to compile:\n` + errors.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.message}`).join('\n'),
         );
       this.modules.set(modKey, module);
+      this.usage.compiledModule(spec.shader, shaderIncludes(spec.shader));
     }
     const layout = this.device.createBindGroupLayout({
       label: `${spec.shader}:${spec.entry}`,
@@ -104,7 +115,9 @@ export class KernelCache {
         layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
         compute: { module, entryPoint: spec.entry, constants: { ...(spec.constants ?? {}) } },
       });
-      return new Kernel(spec, pipeline, layout, this.device);
+      const kernel = new Kernel(spec, pipeline, layout, this.device);
+      this.usage.compiledKernel(kernel.id);
+      return kernel;
     } catch (e) {
       throw new ShaderError(`Pipeline ${spec.shader}:${spec.entry} failed to build: ${(e as Error).message}`);
     }
@@ -118,7 +131,8 @@ function sorted(o?: Readonly<Record<string, unknown>>): [string, unknown][] {
 /**
  * Workgroup counts for `n` invocations in 1-D workgroups of `wg`, folded into x and y so that no
  * dimension exceeds 65535. The kernel recovers the flat index as
- * `gid.x + gid.y * num_workgroups.x * WG` and returns when it is >= n.
+ * flat_index(gid, nwg) = `gid.x + gid.y * num_workgroups.x * WG` (shaders/grid.wgsl, `#include grid`)
+ * and returns when it is >= n.
  */
 export function grid1d(n: number, wg: number): [number, number, number] {
   const groups = Math.max(1, Math.ceil(n / wg));

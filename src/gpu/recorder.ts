@@ -23,6 +23,8 @@ export class Recorder {
     private readonly createBuffer: (desc: GPUBufferDescriptor) => GPUBuffer,
     readonly label = 'step',
     timestamps = false,
+    /** Told the kernel id of every dispatch recorded (the device's KernelUsage). */
+    private readonly onDispatch: (kernel: string) => void = () => {},
   ) {
     this.encoder = device.createCommandEncoder({ label });
     if (timestamps) this.query = device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TIMED_PASSES, label: `${label}:timestamps` });
@@ -49,6 +51,7 @@ export class Recorder {
     p.setPipeline(d.pipeline);
     p.setBindGroup(0, d.bindGroup);
     p.dispatchWorkgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    this.onDispatch(d.kernel);
     this.dispatches++;
     return this;
   }

@@ -25,6 +25,14 @@ function expandIncludes(stem: string, seen: Set<string>): string {
   return src.replace(INCLUDE, (_, name: string) => (seen.has(name) ? '' : expandIncludes(name, seen)));
 }
 
+/** The shared files `stem` pulls in with #include, directly or through another include. */
+export function shaderIncludes(stem: string): string[] {
+  const seen = new Set<string>();
+  expandIncludes(stem, seen);
+  seen.delete(stem);
+  return [...seen].sort();
+}
+
 export function shaderNames(): string[] {
   return [...byStem.keys()].sort();
 }

@@ -4,15 +4,15 @@
 //
 // Layout (no transposes): q, k, v, o are channel-major [n, c, L] exactly as a 1x1 convolution writes
 // them; head h owns channels h*d .. h*d+d-1 with d = c / heads. q, k, v may be three [n, c, L] tensors,
-// or ONE packed [n, 3c, L] tensor passed three times (what projectionForward with a [3c, c] weight
+// or ONE packed [n, 3c, L] tensor passed three times (what a 1x1 convolution with a [3c, c] weight
 // writes: channels [0, c) are q, [c, 2c) k, [2c, 3c) v). The gradients dq, dk, dv mirror that: three
-// tensors, or the same packed [n, 3c, L] tensor three times (what projectionBackward reads).
+// tensors, or the same packed [n, 3c, L] tensor three times (what the 1x1 convolution backward reads).
 // lse is [n, heads, L].
 // Variants (AttentionOptions.variant; every test runs both): 'rows' (shaders/attention.wgsl, GPUs) and
 // 'lanes' (shaders/attention_lanes.wgsl, CPU adapters).
 //
 // The full block (GroupNorm -> QKV projection -> attention -> output projection -> residual add) is
-// assembled by the U-Net from src/kernels/groupnorm.ts, src/kernels/projection.ts, this file and an
+// assembled by the U-Net from src/kernels/groupnorm.ts, 1x1 convolutions, this file and an
 // elementwise add.
 import type { Gpu } from '../gpu/gpu.ts';
 import { grid1d, Params, type BindingKind, type Dispatch } from '../gpu/kernel.ts';
@@ -37,7 +37,7 @@ export type AttentionVariant = (typeof ATTENTION_VARIANTS)[number];
 export interface AttentionOptions {
   /**
    * 'rows': a workgroup per query (key) row, scores in workgroup memory, tree reductions (GPUs; needs
-   * (2d + 2L + 64) * 4 bytes of workgroup memory). 'lanes': an invocation per row, online softmax, no
+   * (2d + 2L + 128) * 4 bytes of workgroup memory). 'lanes': an invocation per row, online softmax, no
    * barriers (CPU adapters; head width d <= 256). Default: the faster on this adapter (timed once).
    */
   variant?: AttentionVariant;
@@ -105,11 +105,13 @@ function params(gpu: Gpu, r: Resolved, label: string): GPUBuffer {
   );
 }
 
+/** Workgroup memory of 'rows': two head vectors, two score rows, the reduction's pairs (workgroup_reduce.wgsl). */
+const rowsWorkgroupBytes = (r: Resolved) => (2 * r.d + 2 * r.L + 2 * WG) * 4;
+
 /** The variants that can run this shape (rows: workgroup memory; lanes: head width). */
 function usable(gpu: Gpu, r: Resolved): AttentionVariant[] {
   const out: AttentionVariant[] = [];
-  // Workgroup memory of 'rows': two head vectors, two score rows, the reduction scratch.
-  if ((2 * r.d + 2 * r.L + WG) * 4 <= gpu.limits.maxComputeWorkgroupStorageSize) out.push('rows');
+  if (rowsWorkgroupBytes(r) <= gpu.limits.maxComputeWorkgroupStorageSize) out.push('rows');
   if (r.d <= LANES_MAX_D) out.push('lanes');
   return out;
 }
@@ -125,9 +127,9 @@ async function choose<T extends Operands>(
   const ok = usable(gpu, r);
   if (variant !== undefined && !ATTENTION_VARIANTS.includes(variant)) throw new ValueError(`Unknown attention variant ${variant}; known: ${ATTENTION_VARIANTS.join(', ')}`);
   if (variant === 'rows' && !ok.includes('rows'))
-    throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', (2 * r.d + 2 * r.L + WG) * 4, gpu.limits.maxComputeWorkgroupStorageSize, "the attention resolution, or use variant 'lanes'");
+    throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', rowsWorkgroupBytes(r), gpu.limits.maxComputeWorkgroupStorageSize, "the attention resolution, or use variant 'lanes'");
   if (variant === 'lanes' && !ok.includes('lanes')) throw new ValueError(`attention variant 'lanes' needs a head width <= ${LANES_MAX_D}, got ${r.d}`, 'Use more heads.');
-  if (!ok.length) throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', (2 * r.d + 2 * r.L + WG) * 4, gpu.limits.maxComputeWorkgroupStorageSize, 'the attention resolution or the channels per head (more heads)');
+  if (!ok.length) throw new LimitError('maxComputeWorkgroupStorageSize (attention rows)', rowsWorkgroupBytes(r), gpu.limits.maxComputeWorkgroupStorageSize, 'the attention resolution or the channels per head (more heads)');
   const key = `attention-${what}:${r.n}x${r.c}x${r.L}/${r.heads}${r.packed ? 'p' : ''}`;
   const choice = await pickVariant(gpu, key, ok.map((name) => ({ name, build: (g: Gpu, t: T) => build(g, name, t) })), operands, variant);
   return choice.dispatches;

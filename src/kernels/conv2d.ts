@@ -15,6 +15,7 @@ import type { Conv2dAlgorithm } from './conv2d/algorithm.ts';
 import { algorithmFor, candidates, CONV2D_VARIANTS, type Conv2dVariant } from './conv2d/candidates.ts';
 import { biasGrad } from './conv2d/reduce.ts';
 import { checkConvTensors, conv2dOutSize, shapeKey, type Conv2dShape } from './conv2d/shape.ts';
+import type { MatmulVariant } from './matmul.ts';
 
 export { CONV2D_VARIANTS, CONV2D_ALGORITHMS, type Conv2dVariant } from './conv2d/candidates.ts';
 export { conv2dOutSize, type Conv2dShape } from './conv2d/shape.ts';
@@ -26,24 +27,31 @@ async function choose<T extends Operands>(gpu: Gpu, key: string, s: Conv2dShape,
   return (await pickVariant(gpu, key, variants, operands, force)).dispatches;
 }
 
+export interface Conv2dOptions {
+  /** Force the algorithm (tests run every one); default: the autotuned choice for the shape. */
+  variant?: string;
+  /** Force the matmul variant inside 'gemm' and 'winograd'. */
+  matmul?: MatmulVariant;
+}
+
 /** y = conv(x, w) + b. */
-export async function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, s: Conv2dShape, opts: { variant?: string } = {}): Promise<Dispatch[]> {
+export async function conv2dForward(gpu: Gpu, x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, s: Conv2dShape, opts: Conv2dOptions = {}): Promise<Dispatch[]> {
   checkConvTensors(s, { x, w, b, y });
-  return choose(gpu, `conv2d.forward|${shapeKey(s)}`, s, { x, w, b, y }, (a, g, t) => a.forward(g, t, s), opts.variant);
+  return choose(gpu, `conv2d.forward|${shapeKey(s)}`, s, { x, w, b, y }, (a, g, t) => a.forward(g, t, s, opts), opts.variant);
 }
 
 /** dx = conv^T(dy, w), or dx += conv^T(dy, w) with `accumulate`. */
-export async function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, dx: Tensor, s: Conv2dShape, opts: { variant?: string; accumulate?: boolean } = {}): Promise<Dispatch[]> {
+export async function conv2dBackwardInput(gpu: Gpu, dy: Tensor, w: Tensor, dx: Tensor, s: Conv2dShape, opts: Conv2dOptions & { accumulate?: boolean } = {}): Promise<Dispatch[]> {
   checkConvTensors(s, { x: dx, w, y: dy });
   const accumulate = !!opts.accumulate;
-  return choose(gpu, `conv2d.backwardInput|${shapeKey(s)}|${accumulate}`, s, { dy, w, dx }, (a, g, t) => a.backwardInput(g, t, s, accumulate), opts.variant);
+  return choose(gpu, `conv2d.backwardInput|${shapeKey(s)}|${accumulate}`, s, { dy, w, dx }, (a, g, t) => a.backwardInput(g, t, s, accumulate, opts), opts.variant);
 }
 
 /** dw = sum over n, oy, ox of dy * x window; db = sum of dy per channel. Both overwritten. */
-export async function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, dw: Tensor, db: Tensor | null, s: Conv2dShape, opts: { variant?: string } = {}): Promise<Dispatch[]> {
+export async function conv2dBackwardWeight(gpu: Gpu, x: Tensor, dy: Tensor, dw: Tensor, db: Tensor | null, s: Conv2dShape, opts: Conv2dOptions = {}): Promise<Dispatch[]> {
   checkConvTensors(s, { x, w: dw, b: db, y: dy });
   const { ho, wo } = conv2dOutSize(s);
   const bias = db ? [await biasGrad(gpu, dy, db, s, ho * wo)] : [];
-  const weight = await choose(gpu, `conv2d.backwardWeight|${shapeKey(s)}`, s, { x, dy, dw }, (a, g, t) => a.backwardWeight(g, t, s), opts.variant);
+  const weight = await choose(gpu, `conv2d.backwardWeight|${shapeKey(s)}`, s, { x, dy, dw }, (a, g, t) => a.backwardWeight(g, t, s, opts), opts.variant);
   return [...weight, ...bias];
 }

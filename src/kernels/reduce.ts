@@ -32,7 +32,8 @@ export interface ReducePlan {
 
 /**
  * Dispatches writing op(x) into out[0]: sum x_i, (1/n) sum x_i, or sum x_i^2. Partial sums go through
- * two scratch tensors from gpu.pool (ping-pong: a pass may not read and write one buffer).
+ * two scratch tensors allocated in `gpu` (its scope owns them; ping-pong: a pass may not read and write
+ * one buffer).
  */
 export async function reduce(gpu: Gpu, op: ReduceOp, x: Tensor, out: Tensor, opts: ReduceOptions = {}): Promise<Dispatch[]> {
   return (await planReduce(gpu, op, x, out, opts)).dispatches;

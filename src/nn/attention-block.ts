@@ -59,7 +59,7 @@ export class AttentionBlock implements Module {
     return sequence(
       this.norm.forward(b),
       this.qkv.forward(b),
-      attentionForward(b.gpu, qkv, qkv, qkv, o, b.t(this.lse), this.shape),
+      attentionForward(b.gpu, qkv, qkv, qkv, o, b.t(this.lse), this.shape, { variant: b.variants.attention }),
       this.proj.forward(b),
       elementwise(b.gpu, 'add', b.t(this.output), b.t(this.proj.output), b.t(this.input)),
     );
@@ -71,7 +71,7 @@ export class AttentionBlock implements Module {
     const proj = this.proj.backward(b);
     // attentionBackward overwrites d(qkv), whose only consumer is this attention.
     if (b.accumulate(this.qkv.output)) throw new Error(`${this.name}: qkv gradient would need accumulation`);
-    const attn = attentionBackward(b.gpu, fwd.qkv, fwd.qkv, fwd.qkv, fwd.o, b.t(this.lse), grad.o, grad.qkv, grad.qkv, grad.qkv, this.shape);
+    const attn = attentionBackward(b.gpu, fwd.qkv, fwd.qkv, fwd.qkv, fwd.o, b.t(this.lse), grad.o, grad.qkv, grad.qkv, grad.qkv, this.shape, { variant: b.variants.attention });
     const qkv = this.qkv.backward(b);
     const norm = this.norm.backward(b); // first contribution to d(input) from this block
     b.accumulate(this.input);

@@ -1,7 +1,7 @@
 // Conv2d module: y = conv(x, weight) + bias, PyTorch layout (weight [cout, cin, k, k]).
 import type { Dispatch } from '../gpu/kernel.ts';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, conv2dOutSize, type Conv2dShape } from '../kernels/conv2d.ts';
-import { fanInBound, sequence, type Module } from './module.ts';
+import { declareAffine, sequence, type Module } from './module.ts';
 import type { Buffers, Graph } from './plan.ts';
 
 export interface Conv2dOptions {
@@ -34,28 +34,29 @@ export class Conv2d implements Module {
     this.shape = { n, cin, h, w, cout: opts.cout, k: opts.k, stride, pad: opts.k === 3 ? 1 : 0 };
     const { ho, wo } = conv2dOutSize(this.shape);
     const fanIn = cin * opts.k * opts.k;
-    const init = opts.zeroInit ? ({ kind: 'const', value: 0 } as const) : ({ kind: 'uniform', bound: fanInBound(fanIn) } as const);
-    this.weight = graph.param(`${name}.weight`, [opts.cout, cin, opts.k, opts.k], init);
-    this.bias = graph.param(`${name}.bias`, [opts.cout], init);
-    this.output = graph.tensor(opts.output ?? `${name}:out`, [n, opts.cout, ho, wo]);
-    this.inputGrad = graph.training && (opts.inputGrad ?? true);
-    const macs = n * opts.cout * ho * wo * fanIn;
-    graph.flops.forward += 2 * macs;
-    if (graph.training) graph.flops.backward += 2 * macs * (this.inputGrad ? 2 : 1);
-    if (graph.training) {
-      graph.grad(this.output);
-      if (this.inputGrad) graph.grad(input);
-    }
+    const decl = declareAffine(graph, name, input, {
+      weightShape: [opts.cout, cin, opts.k, opts.k],
+      outputShape: [n, opts.cout, ho, wo],
+      fanIn,
+      macs: n * opts.cout * ho * wo * fanIn,
+      zeroInit: opts.zeroInit,
+      inputGrad: opts.inputGrad,
+      output: opts.output,
+    });
+    ({ weight: this.weight, bias: this.bias, output: this.output, inputGrad: this.inputGrad } = decl);
   }
 
   forward(b: Buffers): Promise<Dispatch[]> {
-    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, { variant: b.variants.conv2d });
+    return conv2dForward(b.gpu, b.t(this.input), b.p(this.weight), b.p(this.bias), b.t(this.output), this.shape, convOptions(b));
   }
 
   backward(b: Buffers): Promise<Dispatch[]> {
     const dy = b.d(this.output);
-    const parts: Promise<Dispatch[]>[] = [conv2dBackwardWeight(b.gpu, b.t(this.input), dy, b.g(this.weight), b.g(this.bias), this.shape, { variant: b.variants.conv2d })];
-    if (this.inputGrad) parts.push(conv2dBackwardInput(b.gpu, dy, b.p(this.weight), b.d(this.input), this.shape, { accumulate: b.accumulate(this.input), variant: b.variants.conv2d }));
+    const parts: Promise<Dispatch[]>[] = [conv2dBackwardWeight(b.gpu, b.t(this.input), dy, b.g(this.weight), b.g(this.bias), this.shape, convOptions(b))];
+    if (this.inputGrad) parts.push(conv2dBackwardInput(b.gpu, dy, b.p(this.weight), b.d(this.input), this.shape, { accumulate: b.accumulate(this.input), ...convOptions(b) }));
     return sequence(...parts);
   }
 }
+
+/** The forced convolution and matmul variants of a plan (none: autotuned). */
+export const convOptions = (b: Buffers) => ({ variant: b.variants.conv2d, matmul: b.variants.matmul });

@@ -8,6 +8,8 @@ import { LimitError, ShapeError } from '../gpu/errors.ts';
 import { FlatLayout } from '../gpu/flat-layout.ts';
 import { Tensor, numel } from '../gpu/tensor.ts';
 import { HostRng } from '../base/host-rng.ts';
+import type { MatmulVariant } from '../kernels/matmul.ts';
+import type { AttentionVariant } from '../kernels/attention.ts';
 
 /** How a parameter starts: U(-bound, bound) (PyTorch's default for conv/linear: bound = 1/sqrt(fan_in)) or a constant. */
 export type ParamInit = { kind: 'uniform'; bound: number } | { kind: 'const'; value: number };
@@ -139,8 +141,12 @@ export function checkLimits(graph: Graph, limits: { maxStorageBufferBindingSize:
 
 /** Kernel variants forced for every layer of a kind (tests run each; default: the autotuned choice). */
 export interface KernelVariants {
+  /** Every convolution, the 1x1 ones and the dense layers (1x1 convolutions too) included. */
   conv2d?: string;
+  /** The matmuls inside the 'gemm' and 'winograd' convolutions. */
+  matmul?: MatmulVariant;
   groupnorm?: string;
+  attention?: AttentionVariant;
 }
 
 /**

@@ -2,8 +2,8 @@
 // train the tiny preset on 16 px grey blobs for 40 steps in the worker, check that the loss falls and
 // the sample grid is a picture, download the checkpoint, load the file back through the file picker
 // and check that sampling-only mode draws the same samples for the same seed. Also: the page without
-// WebGPU explains how to get it, and a bad setting is reported instead of hanging. Screenshots go to
-// tests/artifacts/demo/.
+// WebGPU explains how to get it, a bad setting is reported instead of hanging, and rebuilding the model
+// ten times returns the worker's GPU to its baseline. Screenshots go to tests/artifacts/demo/.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -198,6 +198,27 @@ describe('demo app in headless Chromium', () => {
     const d = await page.evaluate(() => ({ errors: window.demo.errors, model: window.demo.model }));
     expect(d.errors).toEqual([]);
     expect(d.model).toMatchObject({ dataset: 'dropped-images (3 images)', imageShape: [1, 16, 16] });
+  });
+
+  test('rebuilding the model 10 times leaks no GPU buffer, and releasing it returns the device to its baseline', async () => {
+    // The worker's census counts every engine buffer created minus destroyed (src/gpu/census.ts).
+    await page.evaluate(() => window.demo.release());
+    const base = await page.evaluate(() => window.demo.census());
+    expect(base.session).toBe(false);
+    const settings = { dataset: { kind: 'blobs', size: 16, channels: 1 }, preset: 'tiny', corruption: 'blur', batch: 4, lr: 0.005, logEvery: 1, sampleEvery: 0, sampleCount: 4, sampleSteps: 4, seed: 1 } as const;
+    const live: { buffers: number; bytes: number }[] = [];
+    for (let i = 0; i < 10; i++) {
+      await page.evaluate((s) => window.demo.rebuild(s), settings);
+      const c = await page.evaluate(() => window.demo.census());
+      expect(c.session).toBe(true);
+      live.push({ buffers: c.buffers, bytes: c.bytes });
+    }
+    expect(live[0]!.buffers, 'a model holds buffers').toBeGreaterThan(base.buffers);
+    expect(live.slice(1), 'every rebuild holds what the first did: the old model was released').toEqual(live.slice(0, -1));
+    await page.evaluate(() => window.demo.release());
+    const end = await page.evaluate(() => window.demo.census());
+    expect({ buffers: end.buffers, bytes: end.bytes }).toEqual({ buffers: base.buffers, bytes: base.bytes });
+    expect(await page.evaluate(() => window.demo.errors)).toEqual([]);
   });
 
   test('a setting the network cannot take is reported on the page', async () => {

@@ -1,6 +1,7 @@
 // useBrowser(): a page in headless Chromium (scripts/chromium.mjs) with the engine loaded from
 // tests/browser/index.html; run(name, args) calls a case from tests/browser/cases/ and returns its data.
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { writeUsage } from './kernel-usage.ts';
 import { resolve } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { openPage } from '../../scripts/chromium.mjs';
@@ -25,6 +26,10 @@ export function useBrowser(path = '/tests/browser/index.html'): BrowserContext {
     ctx.run = <T>(name: string, args?: unknown) => s.page.evaluate((n, a) => window.softdiffRun(n, a), name, args as never) as Promise<T>;
   }, 120_000);
   afterAll(async () => {
+    if (ctx.page) {
+      const report = await ctx.page.evaluate(() => window.softdiffUsage()).catch(() => null);
+      if (report) writeUsage(expect.getState().testPath, 'browser', ctx.adapter, report);
+    }
     await close?.();
   });
   return ctx;

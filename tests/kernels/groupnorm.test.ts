@@ -72,8 +72,9 @@ describe('GroupNorm on the GPU against the float64 reference', () => {
         const dbeta = gpu.tensor([s.c]);
         const prior = f32(randn(size, 15));
         const dxAcc = gpu.upload(prior);
-        const dgammaAcc = gpu.tensor([s.c]);
-        const dbetaAcc = gpu.tensor([s.c]);
+        // Filled with garbage: the accumulate run adds into dx only and must overwrite dgamma and dbeta.
+        const dgammaAcc = gpu.upload(f32(randn(s.c, 16, 100)));
+        const dbetaAcc = gpu.upload(f32(randn(s.c, 17, 100)));
 
         const fwd = await groupNormForward(gpu, x, gamma, beta, y, stats, s, { variant });
         const bwd = await groupNormBackward(gpu, x, gamma, beta, stats, dy, dx, dgamma, dbeta, s, { variant });
@@ -93,6 +94,7 @@ describe('GroupNorm on the GPU against the float64 reference', () => {
         expectClose(await gpu.read(dbeta), grads.dbeta, { atol: 2e-5, rtol: 1e-5, label: 'dbeta' });
         expectClose(await gpu.read(dxAcc), grads.dx.map((v, i) => v + prior[i]!), { atol: 1e-5, rtol: 1e-5, label: 'dx accumulated' });
         expectClose(await gpu.read(dgammaAcc), grads.dgamma, { atol: 2e-5, rtol: 1e-5, label: 'dgamma (accumulate run overwrites)' });
+        expectClose(await gpu.read(dbetaAcc), grads.dbeta, { atol: 2e-5, rtol: 1e-5, label: 'dbeta (accumulate run overwrites)' });
         for (const t of [x, gamma, beta, dy, y, stats, dx, dgamma, dbeta, dxAcc, dgammaAcc, dbetaAcc]) gpu.release(t);
       });
 

@@ -140,11 +140,16 @@ describe('U-Net on the GPU against the float64 reference', () => {
     net.destroy();
   });
 
-  // Every conv and GroupNorm kernel variant is exercised inside the whole network.
+  // Every conv, matmul, GroupNorm and attention kernel variant is exercised inside the whole network
+  // (tests/gpu/kernel-usage.test.ts checks that each was dispatched during the run).
   test.each([
     ['without attention, direct conv, serial GroupNorm', tiny, { conv2d: 'direct', groupnorm: 'serial' }],
     ['without attention, tiled conv, tree GroupNorm', tiny, { conv2d: 'tiled', groupnorm: 'tree' }],
-    ['with attention', tinyAttention, {}],
+    ['without attention, gemm conv on reg8x8 matmuls', tiny, { conv2d: 'gemm', matmul: 'reg8x8' }],
+    ['without attention, gemm conv on tiled matmuls', tiny, { conv2d: 'gemm', matmul: 'tiled' }],
+    ['without attention, winograd conv on reg4x4 matmuls', tiny, { conv2d: 'winograd', matmul: 'reg4x4' }],
+    ['with attention (rows)', tinyAttention, { attention: 'rows' }],
+    ['with attention (lanes), winograd conv on tiled matmuls', tinyAttention, { attention: 'lanes', conv2d: 'winograd', matmul: 'tiled' }],
   ] as const)('%s: forward matches the reference; gradients match central finite differences', async (_, cfg, variants) => {
     const { gpu } = ctx;
     const net = await tinyNet(true, cfg, variants);

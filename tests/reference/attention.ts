@@ -1,4 +1,4 @@
-// float64 references for src/kernels/attention.ts and src/kernels/projection.ts.
+// float64 references for src/kernels/attention.ts.
 // Layouts as the kernels: q, k, v, o channel-major [n, c, L], head h = channels h*d .. h*d+d-1.
 
 export interface AttnShape {
@@ -86,34 +86,4 @@ export function attentionBackwardRef(q: Float64Array, k: Float64Array, v: Float6
           }
     }
   return { dq, dk, dv };
-}
-
-/** y[b, o, l] = sum_i w[o, i] x[b, i, l] + bias[o]  (a 1x1 convolution; w [cout, cin]). */
-export function projectionRef(x: Float64Array, w: Float64Array, bias: Float64Array, n: number, cin: number, cout: number, L: number) {
-  const y = new Float64Array(n * cout * L);
-  for (let b = 0; b < n; b++)
-    for (let o = 0; o < cout; o++)
-      for (let l = 0; l < L; l++) {
-        let acc = bias[o]!;
-        for (let i = 0; i < cin; i++) acc += w[o * cin + i]! * x[(b * cin + i) * L + l]!;
-        y[(b * cout + o) * L + l] = acc;
-      }
-  return y;
-}
-
-export function projectionBackwardRef(x: Float64Array, w: Float64Array, dy: Float64Array, n: number, cin: number, cout: number, L: number) {
-  const dx = new Float64Array(x.length);
-  const dw = new Float64Array(w.length);
-  const db = new Float64Array(cout);
-  for (let b = 0; b < n; b++)
-    for (let o = 0; o < cout; o++)
-      for (let l = 0; l < L; l++) {
-        const g = dy[(b * cout + o) * L + l]!;
-        db[o] += g;
-        for (let i = 0; i < cin; i++) {
-          dx[(b * cin + i) * L + l] += w[o * cin + i]! * g;
-          dw[o * cin + i] += g * x[(b * cin + i) * L + l]!;
-        }
-      }
-  return { dx, dw, db };
 }

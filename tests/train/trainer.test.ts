@@ -1,9 +1,11 @@
 // The Trainer end to end on a tiny network (8x8 grey blobs, width 4, batch 2): steps run and the loss
 // is finite, resuming from a checkpoint continues exactly, bad checkpoints are refused without partial
-// state, and a non-finite loss stops training with a NonFiniteError while the last good checkpoint stays.
+// state, a non-finite loss stops training with a NonFiniteError while the last good checkpoint stays,
+// and previews use the EMA weights. The loss itself is checked against float64 in trainer-loss.test.ts.
 import { describe, expect, test } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { Trainer } from '../../src/train/trainer.ts';
+import { SampleRun } from '../../src/sample/sample-run.ts';
 import { TINY } from './tiny.ts';
 import { BlobsDataset } from '../../src/data/synthetic.ts';
 import { CheckpointError, NonFiniteError } from '../../src/gpu/errors.ts';
@@ -134,15 +136,28 @@ describe('Trainer', () => {
     }
   });
 
-  test('preview samples with the EMA weights have the data shape and are finite', async () => {
+  test('previews sample with the EMA weights (not the raw ones), have the data shape and repeat', async () => {
     const { gpu } = ctx;
-    const t = await Trainer.create(gpu, data(), TINY);
-    await t.run(2);
+    // A fast EMA, so that after 3 steps the EMA and the raw weights are far apart.
+    const t = await Trainer.create(gpu, data(), { ...TINY, emaDecay: 0.5 });
+    await t.run(3);
     const s = await t.sample();
     expect(s.shape).toEqual([2, 1, 8, 8]);
     expect(s.images.every(Number.isFinite)).toBe(true);
     const again = await t.sample();
     expect(maxDiff(again.images, s.images)).toBe(0);
+    const [ema, raw] = [await t.readFlat('ema'), await t.readFlat('model')];
+    expect(maxDiff(ema, raw)).toBeGreaterThan(1e-4);
+    const o = t.options;
+    const sampleWith = async (weights: Float32Array) => {
+      const run = await SampleRun.create(gpu, { config: o.model, weights, corruption: t.corruption, noise: t.noise, priorBank: t.prior, count: o.sampleCount, steps: o.sampleSteps, sampler: o.sampler, langevinStepsPerLevel: 5 });
+      const images = (await run.run(o.seed)).images;
+      run.destroy();
+      return images;
+    };
+    // The preview is exactly a sampling run with the EMA weights, and not one with the raw weights.
+    expect(maxDiff(await sampleWith(ema), s.images)).toBe(0);
+    expect(maxDiff(await sampleWith(raw), s.images)).toBeGreaterThan(1e-4);
     t.destroy();
   });
 });

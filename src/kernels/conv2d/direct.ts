@@ -4,12 +4,10 @@
 import type { Gpu } from '../../gpu/gpu.ts';
 import type { Dispatch } from '../../gpu/kernel.ts';
 import type { Conv2dAlgorithm } from './algorithm.ts';
-import { checkGrid, conv2dOutSize, convParams, PASS_FLAGS, roundUp, shapeConstants, type Conv2dShape } from './shape.ts';
+import { checkGrid, conv2dOutSize, convParams, PASS_FLAGS, shapeConstants, type Conv2dShape } from './shape.ts';
 
 const WG = 64;
 const WGRAD_WG = 16;
-/** The tiled algorithm's K step; the forward's uniform carries the tiled kchunk, which direct ignores. */
-const TILE_K = 16;
 
 /**
  * Pixels per invocation: runs of 8 where a row splits into them and the run's input span stays short
@@ -28,7 +26,7 @@ export const direct: Conv2dAlgorithm = {
 
   async forward(gpu, { x, w, b, y }, s) {
     const { ho, wo } = conv2dOutSize(s);
-    const u = gpu.uniform(convParams(s, { hasBias: !!b, kchunk: roundUp(s.cin * s.k * s.k, TILE_K) }), 'conv2d.forward:params');
+    const u = gpu.uniform(convParams(s, { hasBias: !!b }), 'conv2d.forward:params');
     const { TM, rows: ROWS } = run(wo, s.stride);
     const k = await gpu.kernel({ shader: 'conv2d_direct', entry: 'forward', bindings: ['uniform', 'read', 'read', 'read', 'rw'], flags: { ...PASS_FLAGS.FORWARD, ROWS }, constants: { WG, TM, ...shapeConstants(s) } });
     const grid = [Math.ceil((s.n * ho * wo) / (TM * WG)), Math.ceil(s.cout / 4), 1];

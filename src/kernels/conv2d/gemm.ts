@@ -37,36 +37,36 @@ export const gemm: Conv2dAlgorithm = {
     return s.n * s.cin * s.k * s.k * Math.max(ho * wo, s.cout);
   },
 
-  async forward(gpu, { x, w, b, y }, s) {
+  async forward(gpu, { x, w, b, y }, s, o = {}) {
     // y[n] = W[cout, K] @ col[n][K, ho*wo]: the output comes out NCHW directly.
     const { ho, wo } = conv2dOutSize(s);
     const K = s.cin * s.k * s.k;
     const { col, im2col } = await unfold(gpu, x, s);
-    const out: Dispatch[] = [...im2col, ...(await matmul(gpu, w.reshape([s.cout, K]), col, y.reshape([s.n, s.cout, ho * wo])))];
+    const out: Dispatch[] = [...im2col, ...(await matmul(gpu, w.reshape([s.cout, K]), col, y.reshape([s.n, s.cout, ho * wo]), { variant: o.matmul }))];
     if (b) out.push(await helper(gpu, 'add_bias', s, [b, y], s.n * s.cout * ho * wo));
     return out;
   },
 
-  async backwardInput(gpu, { dy, w, dx }, s, accumulate) {
+  async backwardInput(gpu, { dy, w, dx }, s, accumulate, o = {}) {
     // dcol[n] = W^T[K, cout] @ dy[n][cout, ho*wo], then each input pixel gathers its taps (col2im).
     const { ho, wo } = conv2dOutSize(s);
     const K = s.cin * s.k * s.k;
     const dym = dy.reshape([s.n, s.cout, ho * wo]);
     const wm = w.reshape([s.cout, K]);
-    if (isPointwise(s) && !accumulate) return matmul(gpu, wm, dym, dx.reshape([s.n, s.cin, ho * wo]), { transA: true });
+    if (isPointwise(s) && !accumulate) return matmul(gpu, wm, dym, dx.reshape([s.n, s.cin, ho * wo]), { transA: true, variant: o.matmul });
     const dcol = gpu.scratch('col', [s.n, K, ho * wo]);
-    const mm = await matmul(gpu, wm, dym, dcol, { transA: true });
+    const mm = await matmul(gpu, wm, dym, dcol, { transA: true, variant: o.matmul });
     return [...mm, await helper(gpu, 'col2im', s, [dcol, dx], s.n * s.cin * s.h * s.w, accumulate)];
   },
 
-  async backwardWeight(gpu, { x, dy, dw }, s) {
+  async backwardWeight(gpu, { x, dy, dw }, s, o = {}) {
     // Per image dW_n[cout, K] = dy[n][cout, ho*wo] @ col[n]^T, then a sum over the batch.
     const { ho, wo } = conv2dOutSize(s);
     const K = s.cin * s.k * s.k;
     const P = ho * wo;
     const { col, im2col } = await unfold(gpu, x, s);
-    if (s.n === 1) return [...im2col, ...(await matmul(gpu, dy.reshape([s.cout, P]), col.reshape([K, P]), dw.reshape([s.cout, K]), { transB: true }))];
+    if (s.n === 1) return [...im2col, ...(await matmul(gpu, dy.reshape([s.cout, P]), col.reshape([K, P]), dw.reshape([s.cout, K]), { transB: true, variant: o.matmul }))];
     const part = gpu.scratch('perImage', [s.n, s.cout, K]);
-    return [...im2col, ...(await matmul(gpu, dy.reshape([s.n, s.cout, P]), col, part, { transB: true })), await sumParts(gpu, part, dw, s.n, s.cout * K, 'conv2d.sumImages')];
+    return [...im2col, ...(await matmul(gpu, dy.reshape([s.n, s.cout, P]), col, part, { transB: true, variant: o.matmul })), await sumParts(gpu, part, dw, s.n, s.cout * K, 'conv2d.sumImages')];
   },
 };

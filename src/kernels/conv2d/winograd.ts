@@ -7,7 +7,7 @@ import type { Gpu } from '../../gpu/gpu.ts';
 import { grid1d, Params, type Dispatch } from '../../gpu/kernel.ts';
 import type { Tensor } from '../../gpu/tensor.ts';
 import { matmul } from '../matmul.ts';
-import type { Conv2dAlgorithm } from './algorithm.ts';
+import type { AlgorithmOptions, Conv2dAlgorithm } from './algorithm.ts';
 import { checkGrid, conv2dOutSize, type Conv2dShape } from './shape.ts';
 
 const WG = 64;
@@ -42,7 +42,7 @@ function kernel(gpu: Gpu, entry: string, flag: keyof typeof NO_ENTRY, flip: bool
 const grid = (gpu: Gpu, count: number, what: string) => checkGrid(gpu, grid1d(count, WG), `conv2d winograd ${what}`);
 
 /** out (+)= conv3x3(inp, kernel) (+ bias): transform, 16 batched matmuls, transform back. */
-async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor }, pass: string): Promise<Dispatch[]> {
+async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias: Tensor | null; out: Tensor }, pass: string, o: AlgorithmOptions): Promise<Dispatch[]> {
   const { u, T } = problemParams(gpu, g, !!t.bias, `conv2d.${pass}.winograd:params`);
   const U = gpu.scratch('winoU', [16, g.oc, g.ic]);
   const V = gpu.scratch('winoV', [16, g.ic, T]);
@@ -50,7 +50,7 @@ async function convolve(gpu: Gpu, g: Problem, t: { inp: Tensor; wt: Tensor; bias
   return [
     (await kernel(gpu, 'weight_transform', 'WEIGHT', g.flip, 1)).bind([u, t.wt, U], grid(gpu, g.oc * g.ic, 'weight transform'), `conv2d.${pass}.winograd.weight`),
     (await kernel(gpu, 'input_transform', 'INPUT', g.flip, 1)).bind([u, t.inp, V], grid(gpu, g.ic * T, 'input transform'), `conv2d.${pass}.winograd.input`),
-    ...(await matmul(gpu, U, V, M)),
+    ...(await matmul(gpu, U, V, M, { variant: o.matmul })),
     (await kernel(gpu, 'output_transform', 'OUTPUT', g.flip, 2)).bind([u, M, t.bias ?? t.wt, t.out], grid(gpu, g.oc * T, 'output transform'), `conv2d.${pass}.winograd.output`),
   ];
 }
@@ -64,18 +64,18 @@ export const winograd: Conv2dAlgorithm = {
     return 16 * Math.max(s.cin, s.cout) * s.n * Math.ceil(Math.max(s.h, ho) / 2) * Math.ceil(Math.max(s.w, wo) / 2);
   },
 
-  forward(gpu, { x, w, b, y }, s) {
+  forward(gpu, { x, w, b, y }, s, o = {}) {
     const { ho, wo } = conv2dOutSize(s);
-    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y }, 'forward');
+    return convolve(gpu, { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false }, { inp: x, wt: w, bias: b, out: y }, 'forward', o);
   },
 
-  backwardInput(gpu, { dy, w, dx }, s, accumulate) {
+  backwardInput(gpu, { dy, w, dx }, s, accumulate, o = {}) {
     const { ho, wo } = conv2dOutSize(s);
-    return convolve(gpu, { n: s.n, ic: s.cout, oc: s.cin, h: ho, w: wo, ho: s.h, wo: s.w, pad: 2 - s.pad, flip: true, accumulate }, { inp: dy, wt: w, bias: null, out: dx }, 'backwardInput');
+    return convolve(gpu, { n: s.n, ic: s.cout, oc: s.cin, h: ho, w: wo, ho: s.h, wo: s.w, pad: 2 - s.pad, flip: true, accumulate }, { inp: dy, wt: w, bias: null, out: dx }, 'backwardInput', o);
   },
 
   /** Transform x and dy per tile, 16 batched matmuls that sum over the tiles, transform back (overwrites dw). */
-  async backwardWeight(gpu, { x, dy, dw }, s: Conv2dShape) {
+  async backwardWeight(gpu, { x, dy, dw }, s: Conv2dShape, o = {}) {
     const { ho, wo } = conv2dOutSize(s);
     const g: Problem = { n: s.n, ic: s.cin, oc: s.cout, h: s.h, w: s.w, ho, wo, pad: s.pad, flip: false, accumulate: false };
     const { u, T } = problemParams(gpu, g, false, 'conv2d.backwardWeight.winograd:params');
@@ -87,7 +87,7 @@ export const winograd: Conv2dAlgorithm = {
     return [
       (await kernel(gpu, 'input_transform', 'INPUT', false, 1)).bind([u, x, V], grid(gpu, g.ic * T, 'input transform'), 'conv2d.backwardWeight.winograd.input'),
       (await kernel(gpu, 'grad_output_transform', 'GRADOUT', false, 1)).bind([u, dy, D], grid(gpu, g.oc * T, 'gradient transform'), 'conv2d.backwardWeight.winograd.gradOutput'),
-      ...(await matmul(gpu, D, V, dU, { transB: true })),
+      ...(await matmul(gpu, D, V, dU, { transB: true, variant: o.matmul })),
       (await kernel(gpu, 'weight_grad_transform', 'WGRADT', false, 1)).bind([u, dU, dw], grid(gpu, g.oc * g.ic, 'weight transform'), 'conv2d.backwardWeight.winograd.weight'),
     ];
   },

@@ -1,5 +1,5 @@
-// Browser cases for the RNG and the momentum sampler: the same computations the Node side runs, so
-// tests/browser/sampler.test.ts can check that a seed gives the same numbers in Chromium and Node.
+// Browser cases for the RNG and the momentum sampler: tests/browser/sampler.test.ts checks that a seed
+// gives the float64 references' numbers in Chromium (and in Node, which runs the same functions).
 import type { Gpu } from '../../../src/gpu/gpu.ts';
 import { randomNormal, RngState } from '../../../src/diffusion/rng.ts';
 import { GaussianDenoiser } from '../../../src/diffusion/gaussian-denoiser.ts';
@@ -33,13 +33,17 @@ export async function rngNormals(gpu: Gpu, { n, seed, step, stream }: RngArgs): 
   return r;
 }
 
+/** The blur and noise schedules of momentumSample for images of side h (the float64 side uses them too). */
+export const MOMENTUM_SCHEDULES = (h: number) => ({ blur: Schedule.geometric(0.01, 0.36 * h), noise: Schedule.geometric(0.01, 0.1) });
+
 export async function momentumSample(gpu: Gpu, { dims, variance, x1, seed, steps }: MomentumArgs): Promise<number[]> {
   const [, c, h, w] = dims;
+  const { blur, noise } = MOMENTUM_SCHEDULES(h);
   const sampler = await Sampler.create(gpu, {
     kind: 'momentum',
     denoiser: new GaussianDenoiser({ variance: Float32Array.from(variance), channels: c, height: h, width: w, corruption: 'blur' }),
-    corruption: new DctBlur({ height: h, width: w, schedule: Schedule.geometric(0.01, 0.36 * h) }),
-    noise: Schedule.geometric(0.01, 0.1),
+    corruption: new DctBlur({ height: h, width: w, schedule: blur }),
+    noise,
     shape: dims,
     steps,
   });
