@@ -81,7 +81,7 @@ struct ClipParams { n: u32, lo: f32, hi: f32, _a: u32 }
 
 @compute @workgroup_size(WG)
 fn clip_x0hat(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
-  let i = gid.x + gid.y * nwg.x * WG;
+  let i = flat_index(gid, nwg);
   if (i >= cp.n) { return; }
   x0hat[i] = clamp(x0hat[i], cp.lo, cp.hi);
 }
