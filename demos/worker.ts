@@ -140,6 +140,15 @@ async function handle(m: ToWorker): Promise<void> {
         post({ type: 'checkpoint', step, name: `softdiff-${s.info.dataset.split(' ')[0]}-step${step}.safetensors`, bytes: copy }, [copy]);
       });
     }
+    case 'score': {
+      if (!session) throw new EngineError('No model yet.', 'Start training or load a checkpoint first.');
+      const s = session;
+      return exclusive(async () => {
+        post({ type: 'status', text: `scoring ${m.count} samples` });
+        post({ type: 'scores', scores: await s.score(m.count) });
+        post({ type: 'status', text: running ? 'training' : 'scored' });
+      });
+    }
     case 'release':
       await stopTraining();
       session?.destroy();

@@ -1,5 +1,11 @@
 // softdiff: Soft Diffusion on WebGPU. The browser-safe core: everything here takes a Gpu (made from
 // navigator.gpu, Dawn's GPU object, or an existing GPUDevice) and touches no browser or Node API.
+/**
+ * The browser-safe core: everything takes a `Gpu` and touches no browser or Node API. Start with
+ * {@link SoftDiffusion}.
+ * @module softdiff
+ */
+/// <reference types="@webgpu/types" preserve="true" />
 export * from './gpu/errors.ts';
 export { Gpu, describeAdapter, assertFinite, type AdapterDescription, type GpuOptions } from './gpu/gpu.ts';
 export { BufferCensus, type CensusSnapshot } from './gpu/census.ts';
@@ -24,7 +30,8 @@ export { BatchStreamer, flipRows, type BatchStreamerOptions, type StreamerState 
 export { resizeCenterCrop, rgbaToChw, cropRgba, type RgbaImage, type ImageDecoder } from './data/image.ts';
 // Checkpoint format and image grids (browser-safe encoders).
 export { encodeSafetensors, decodeSafetensors, type ExpectedLayout, type SafeTensor, type SafetensorsFile, type TensorToWrite } from './io/safetensors.ts';
-export { encodeCheckpointMetadata, decodeCheckpointMetadata, CHECKPOINT_FORMAT } from './io/checkpoint-metadata.ts';
+export { encodeCheckpointMetadata, decodeCheckpointMetadata, checkpointFormat, CHECKPOINT_FORMAT, CHECKPOINT_FORMAT_VERSION, type CheckpointFormat } from './io/checkpoint-metadata.ts';
+export { VERSION } from './version.ts';
 export { tileGrid, sampleImage, imageToRgba, type Image8, type GridOptions, type BatchShape } from './io/grid.ts';
 // Soft Diffusion core: corruptions C_t, schedules, losses.
 export { LEVEL_STRIDE, type Corruption, type Denoiser } from './diffusion/types.ts';
@@ -67,6 +74,28 @@ export { encodeTrainingState, decodeCheckpointFile, stateForLayout, FLAT_COPIES,
 export { SampleRun, type SampleRunOptions as SampleRunConfig, type SampleResult } from './sample/sample-run.ts';
 export { UNetDenoiser } from './sample/unet-denoiser.ts';
 export { BankPrior } from './sample/bank-prior.ts';
+// The one-call API (src/api/): load a checkpoint and sample, or train, in a few lines.
+export { SoftDiffusion, type LoadOptions, type ModelInfo } from './api/soft-diffusion.ts';
+export { SoftDiffusionTrainer, type TrainOptions, type TrainRunOptions, type TrainRunResult } from './api/training.ts';
+export { type SampleOptions, type Samples, type SamplePlan } from './api/sampling.ts';
+export { samplesToRgba, samplesToImageData, type PictureOptions, type RgbaPicture } from './api/pictures.ts';
+export { trainingDataset, type TrainingData, type ImageListData, type SyntheticData } from './api/data.ts';
+export type { DatasetInfo } from './train/checkpoint-state.ts';
 export { conv2dForward, conv2dBackwardInput, conv2dBackwardWeight, conv2dOutSize, CONV2D_VARIANTS, type Conv2dShape, type Conv2dVariant } from './kernels/conv2d.ts';
 export { matmul, matmulShape, MATMUL_VARIANTS, type MatmulOptions, type MatmulShape, type MatmulVariant } from './kernels/matmul.ts';
 export { reduce, planReduce, reduceRows, type ReduceOp, type ReduceOptions, type ReducePlan } from './kernels/reduce.ts';
+// Sample quality: the feature classifier, its weights file, the metrics and the evaluator.
+export { Classifier, ClassifierGraph, MNIST_CLASSIFIER, CLASSIFIER_IO, validateClassifierConfig, type ClassifierConfig, type ClassifierOptions } from './eval/classifier.ts';
+export { CLASSIFIER_FORMAT, encodeClassifierWeights, decodeClassifierWeights, type ClassifierWeights, type ClassifierInfo } from './eval/classifier-weights.ts';
+export { FeatureExtractor, type ImageFeatures } from './eval/features.ts';
+export { gaussianFit, frechetDistance, diagonalFrechetDistance, precisionRecall, kthNeighbourRadii2, classStatistics, type GaussianFit, type PrecisionRecall, type ClassStatistics } from './eval/metrics.ts';
+export { symmetricEigen, psdSqrt } from './eval/linalg.ts';
+export { Evaluator, dctSpectrum, clip01, PR_NEIGHBOURS, type QualityScores, type EvaluatorOptions } from './eval/evaluator.ts';
+export { stratifiedSplit, HELD_OUT_FRACTION, SPLIT_SEED, type Split } from './eval/split.ts';
+export { referenceImages, realImages, imagesAt, classifierSplit } from './eval/reference.ts';
+export { EvalSampler, sampleSet, batchSeed, type SampleSetOptions } from './eval/sample-set.ts';
+export { trainClassifier, type ClassifierTrainingOptions, type TrainedClassifier } from './eval/train-classifier.ts';
+export { distort, parseDistortion, type Distortion, type DistortionKind } from './eval/distortions.ts';
+export { gridCells, gridLayout } from './eval/grid-cells.ts';
+export { softmaxRows, softmaxCrossEntropy, type SoftmaxShape, type XentTensors } from './kernels/softmax-xent.ts';
+export { avgPoolForward, avgPoolBackward, type AvgPoolShape } from './kernels/avgpool.ts';

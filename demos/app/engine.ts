@@ -1,20 +1,22 @@
-// The demo's thin layer over the engine, used inside the worker: a training session (the Trainer
-// plus a previewer) and a sampling-only session (a checkpoint plus a previewer). Both sample through
-// the same Previewer, so a checkpoint saved and loaded back gives the same pictures for the same seed.
+// The demo's thin layer over the one-call API (src/api/), used inside the worker: a training session
+// (SoftDiffusion.train) and a sampling-only session (SoftDiffusion.fromCheckpoint). Both sample with
+// the EMA weights through the same API, so a checkpoint saved and loaded back gives the same pictures
+// for the same seed. This file only turns samples into the pictures and frames the page shows.
 import type { Gpu } from '../../src/gpu/gpu.ts';
 import type { Dataset } from '../../src/data/dataset.ts';
-import { imageToRgba, tileGrid, type BatchShape } from '../../src/io/grid.ts';
-import { PRESETS, type UNetConfig } from '../../src/nn/config.ts';
-import { UNetGraph } from '../../src/nn/unet-graph.ts';
-import type { Intermediate, SamplerKind } from '../../src/diffusion/samplers.ts';
-import { Schedule } from '../../src/diffusion/schedule.ts';
-import type { Corruption } from '../../src/diffusion/types.ts';
-import { SampleRun } from '../../src/sample/sample-run.ts';
-import { Trainer } from '../../src/train/trainer.ts';
-import { decodeCheckpointFile, stateForLayout } from '../../src/train/checkpoint-state.ts';
-import { corruptionFromJSON, type TrainerOptions } from '../../src/train/options.ts';
-import type { ModelInfo, Picture, TrainSettings } from './protocol.ts';
+import type { Intermediate } from '../../src/diffusion/samplers.ts';
+import { PRESETS } from '../../src/nn/config.ts';
+import type { TrainerOptions } from '../../src/train/options.ts';
+import { SoftDiffusion } from '../../src/api/soft-diffusion.ts';
+import type { SoftDiffusionTrainer } from '../../src/api/training.ts';
+import type { SampleOptions, SamplePlan, Samples } from '../../src/api/sampling.ts';
+import { samplesToRgba } from '../../src/api/pictures.ts';
+import type { DemoScores, ModelInfo, Picture, TrainSettings } from './protocol.ts';
 import { DEMO_PRESETS } from './presets.ts';
+import { Scorer, scorable } from './scorer.ts';
+
+/** Annealed Langevin steps per noise level in previews (the default 100 is for final samples). */
+const PREVIEW_LANGEVIN_STEPS = 5;
 
 export function trainerOptions(s: TrainSettings): TrainerOptions {
   const p = DEMO_PRESETS[s.preset];
@@ -40,65 +42,32 @@ export interface PreviewResult {
   frames: { t: number; picture: Picture }[];
 }
 
-function picture(data: Float32Array, shape: BatchShape): Picture {
-  const img = tileGrid(data, shape, { padding: 1 });
-  return { width: img.width, height: img.height, rgba: imageToRgba(img) as Uint8ClampedArray<ArrayBuffer> };
+function picture(s: Pick<Samples, 'images' | 'shape'>): Picture {
+  const p = samplesToRgba(s, { padding: 1 });
+  return { width: p.width, height: p.height, rgba: p.data };
 }
 
-/** The sampler of the previews: a SampleRun (U-Net denoiser, bank prior) whose weights are set before each run. */
-export class Previewer {
-  private constructor(
-    private readonly run_: SampleRun,
-    readonly shape: BatchShape,
-  ) {}
-
-  static async create(
-    gpu: Gpu,
-    o: { config: UNetConfig; corruption: Corruption; noise: Schedule; priorBank: Float32Array; count: number; steps: number; sampler: SamplerKind; weights?: Float32Array },
-  ): Promise<Previewer> {
-    const run = await SampleRun.create(gpu, { ...o, langevinStepsPerLevel: 5 });
-    return new Previewer(run, run.shape);
-  }
-
-  setWeights(flat: Float32Array): void {
-    this.run_.setWeights(flat);
-  }
-
-  /** One sampler run: the final x0hat as a grid, and about `frames` snapshots of x_t on the way. */
-  async run(seed: number, frames = 0): Promise<PreviewResult> {
-    const out: PreviewResult['frames'] = [];
-    const every = frames > 0 ? Math.max(1, Math.floor(this.run_.nfe / frames)) : 0;
-    const onIntermediate = (s: Intermediate) => void out.push({ t: s.t, picture: picture(s.xt, this.shape) });
-    const result = await this.run_.run(seed, undefined, every ? { every, onIntermediate } : undefined);
-    return { grid: picture(result.images, this.shape), frames: out };
-  }
-
-  destroy(): void {
-    this.run_.destroy();
-  }
+/** One sampler run: the final x0hat as a grid, and about `frames` snapshots of x_t on the way. */
+async function preview(source: { plan(o: SampleOptions): Promise<SamplePlan>; sample(o: SampleOptions): Promise<Samples> }, seed: number, frames: number): Promise<PreviewResult> {
+  const opts: SampleOptions = { seed, langevinSteps: PREVIEW_LANGEVIN_STEPS };
+  const { nfe, shape } = await source.plan(opts);
+  const out: PreviewResult['frames'] = [];
+  const every = frames > 0 ? Math.max(1, Math.floor(nfe / frames)) : 0;
+  const onIntermediate = (i: Intermediate) => void out.push({ t: i.t, picture: picture({ images: i.xt, shape }) });
+  const result = await source.sample(every ? { ...opts, intermediates: { every, onIntermediate } } : opts);
+  return { grid: picture(result), frames: out };
 }
 
 /** Training on a data set, with previews from the EMA weights. */
 export class TrainingSession {
   private constructor(
-    readonly trainer: Trainer,
-    private readonly previewer: Previewer,
+    readonly trainer: SoftDiffusionTrainer,
     private readonly preset: string,
+    private readonly scorer: Scorer,
   ) {}
 
   static async create(gpu: Gpu, dataset: Dataset, settings: TrainSettings): Promise<TrainingSession> {
-    const trainer = await Trainer.create(gpu, dataset, trainerOptions(settings));
-    const o = trainer.options;
-    const previewer = await Previewer.create(gpu, {
-      config: o.model,
-      corruption: trainer.corruption,
-      noise: trainer.noise,
-      priorBank: trainer.prior,
-      count: o.sampleCount,
-      steps: o.sampleSteps,
-      sampler: o.sampler,
-    });
-    return new TrainingSession(trainer, previewer, settings.preset);
+    return new TrainingSession(await SoftDiffusion.train(gpu, dataset, trainerOptions(settings)), settings.preset, new Scorer(gpu));
   }
 
   get info(): ModelInfo {
@@ -108,22 +77,28 @@ export class TrainingSession {
       mode: 'train',
       dataset: `${t.dataset.name} (${t.dataset.length} images)`,
       imageShape: [m.inChannels, m.imageSize, m.imageSize],
-      parameters: t.net.plan.graph.params.used,
+      parameters: t.parameters,
       preset: this.preset,
       corruption: String(t.options.corruption.name),
       step: t.currentStep,
       sampleCount: t.options.sampleCount,
       sampleSteps: t.options.sampleSteps,
+      scorable: scorable(m),
     };
+  }
+
+  /** Quality scores of `count` samples of the EMA weights. */
+  score(count: number): Promise<DemoScores> {
+    const o = this.trainer.options;
+    return this.scorer.score(this.trainer, count, { step: this.trainer.currentStep, config: o.model, sampler: o.sampler, steps: o.sampleSteps });
   }
 
   step(readLoss: boolean) {
     return this.trainer.step({ readLoss });
   }
 
-  async sample(seed: number, frames: number): Promise<PreviewResult> {
-    this.previewer.setWeights(await this.trainer.readFlat('ema'));
-    return this.previewer.run(seed, frames);
+  sample(seed: number, frames: number): Promise<PreviewResult> {
+    return preview(this.trainer, seed, frames);
   }
 
   checkpoint(): Promise<Uint8Array> {
@@ -131,7 +106,7 @@ export class TrainingSession {
   }
 
   destroy(): void {
-    this.previewer.destroy();
+    this.scorer.destroy();
     this.trainer.destroy();
   }
 }
@@ -139,43 +114,37 @@ export class TrainingSession {
 /** Sampling only, from a checkpoint's EMA weights (no data set needed: the prior bank is in the file). */
 export class SamplingSession {
   private constructor(
-    private readonly previewer: Previewer,
+    private readonly model: SoftDiffusion,
     readonly info: ModelInfo,
     private readonly bytes: Uint8Array,
+    private readonly scorer: Scorer,
   ) {}
 
   static async fromCheckpoint(gpu: Gpu, bytes: Uint8Array, name: string): Promise<SamplingSession> {
-    const ckpt = decodeCheckpointFile(bytes, name);
-    const o = ckpt.fields.options;
-    const graph = new UNetGraph(o.model, { batch: 1, training: false });
-    const state = stateForLayout(ckpt, graph.graph.params);
-    const previewer = await Previewer.create(gpu, {
-      config: o.model,
-      corruption: corruptionFromJSON(o.corruption),
-      noise: Schedule.fromJSON(o.noise),
-      priorBank: state.priorBank,
-      count: o.sampleCount,
-      steps: o.sampleSteps,
-      sampler: o.sampler,
-      weights: state.flat.ema,
-    });
-    const d = ckpt.fields.dataset;
+    const model = await SoftDiffusion.fromCheckpoint(gpu, bytes, { name, langevinSteps: PREVIEW_LANGEVIN_STEPS });
+    const i = model.info;
     const info: ModelInfo = {
       mode: 'sample',
-      dataset: `${d.name} (${d.length} images)`,
-      imageShape: [o.model.inChannels, o.model.imageSize, o.model.imageSize],
-      parameters: graph.graph.params.used,
+      dataset: `${i.dataset.name} (${i.dataset.length} images)`,
+      imageShape: i.imageShape,
+      parameters: i.parameters,
       preset: name,
-      corruption: String(o.corruption.name),
-      step: ckpt.fields.step,
-      sampleCount: o.sampleCount,
-      sampleSteps: o.sampleSteps,
+      corruption: i.corruption,
+      step: i.step,
+      sampleCount: i.defaults.count,
+      sampleSteps: i.defaults.steps,
+      scorable: scorable(i.options.model),
     };
-    return new SamplingSession(previewer, info, bytes);
+    return new SamplingSession(model, info, bytes, new Scorer(gpu));
+  }
+
+  score(count: number): Promise<DemoScores> {
+    const i = this.model.info;
+    return this.scorer.score(this.model, count, { step: i.step, config: i.options.model, sampler: i.defaults.sampler, steps: i.defaults.steps });
   }
 
   sample(seed: number, frames: number): Promise<PreviewResult> {
-    return this.previewer.run(seed, frames);
+    return preview(this.model, seed, frames);
   }
 
   async checkpoint(): Promise<Uint8Array> {
@@ -183,6 +152,7 @@ export class SamplingSession {
   }
 
   destroy(): void {
-    this.previewer.destroy();
+    this.scorer.destroy();
+    this.model.destroy();
   }
 }

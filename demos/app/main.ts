@@ -4,7 +4,7 @@
 import { DEMO_PRESETS } from './presets.ts';
 import { LossChart } from './loss-chart.ts';
 import { Animation, drawPicture } from './pictures.ts';
-import type { DatasetSpec, FromWorker, ModelInfo, Picture, ToWorker, TrainSettings } from './protocol.ts';
+import type { DatasetSpec, DemoScores, FromWorker, ModelInfo, Picture, ToWorker, TrainSettings } from './protocol.ts';
 
 type DemoState = 'starting' | 'no-webgpu' | 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'error';
 
@@ -17,6 +17,8 @@ interface DemoHandle {
   samples: number;
   lastSamples: { step: number; seed: number; grid: Picture; frames: number } | null;
   lastCheckpoint: { name: string; bytes: Uint8Array } | null;
+  /** The last quality scores received. */
+  lastScores: DemoScores | null;
   errors: string[];
   losses(): { step: number; loss: number }[];
   /** For the tests: the worker's live GPU buffers (gpu.census), after every earlier command. */
@@ -62,6 +64,8 @@ const el = {
   sample: $<HTMLButtonElement>('sample'),
   save: $<HTMLButtonElement>('save'),
   load: $<HTMLInputElement>('load'),
+  score: $<HTMLButtonElement>('score'),
+  scores: $('scores'),
   progress: $('progress'),
   samples: $<HTMLCanvasElement>('samples'),
   samplesLabel: $('samples-label'),
@@ -87,6 +91,7 @@ const demo: DemoHandle = {
   samples: 0,
   lastSamples: null,
   lastCheckpoint: null,
+  lastScores: null,
   errors: [],
   losses: () => chart.points,
   census: () => new Promise((resolve) => {
@@ -114,6 +119,7 @@ function setState(s: DemoState): void {
   el.pause.disabled = s !== 'running';
   el.sample.disabled = !hasModel || !['ready', 'paused', 'running'].includes(s);
   el.save.disabled = el.sample.disabled;
+  el.score.disabled = el.sample.disabled || !demo.model?.scorable;
   el.load.disabled = s === 'no-webgpu' || s === 'loading';
 }
 
@@ -226,6 +232,10 @@ function onWorkerMessage(m: FromWorker): void {
       el.samplesLabel.textContent = `step ${m.step}, seed ${m.seed}`;
       animation.play(m.frames);
       break;
+    case 'scores':
+      demo.lastScores = m.scores;
+      el.scores.textContent = formatScores(m.scores);
+      break;
     case 'checkpoint':
       demo.lastCheckpoint = { name: m.name, bytes: new Uint8Array(m.bytes) };
       download(m.name, m.bytes);
@@ -236,6 +246,15 @@ function onWorkerMessage(m: FromWorker): void {
       setState(demo.model ? (demo.state === 'running' ? 'paused' : demo.state === 'loading' ? 'ready' : demo.state) : 'idle');
       break;
   }
+}
+
+/** One line beside the loss chart; docs/quality.md explains each number. */
+function formatScores(s: DemoScores): string {
+  const floor = s.realFd !== undefined ? ` (real digits: ${s.realFd.toFixed(1)})` : '';
+  return (
+    `step ${s.step}, ${s.count} samples (${s.sampler}, ${s.steps} steps): Fréchet distance ${s.fd.toFixed(1)}${floor} · ` +
+    `precision ${s.precision.toFixed(2)} · recall ${s.recall.toFixed(2)} · class entropy ${s.classEntropy.toFixed(2)} · ${s.seconds.toFixed(0)} s`
+  );
 }
 
 function noWebGpu(message: string, hint: string): void {
@@ -285,6 +304,8 @@ el.start.onclick = async () => {
     }
     chart.clear();
     demo.model = null;
+    demo.lastScores = null;
+    el.scores.textContent = '';
     setState('loading');
     send({ type: 'init', settings: s, start: true });
   } else send({ type: 'start' });
@@ -292,6 +313,10 @@ el.start.onclick = async () => {
 el.pause.onclick = () => send({ type: 'pause' });
 el.sample.onclick = () => send({ type: 'sample', seed: Number(el.seed.value), frames: 16 });
 el.save.onclick = () => send({ type: 'save' });
+el.score.onclick = () => {
+  el.scores.textContent = 'scoring 256 samples…';
+  send({ type: 'score', count: 256 });
+};
 el.load.onchange = () => {
   const f = el.load.files?.[0];
   if (f) void loadCheckpoint(f);

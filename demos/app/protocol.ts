@@ -42,10 +42,28 @@ export type ToWorker =
   | { type: 'save' }
   /** Checkpoint bytes from a file: switches to sampling-only mode. */
   | { type: 'load'; name: string; bytes: ArrayBuffer }
+  /** Quality scores of `count` samples of the current (EMA) weights (MNIST models). */
+  | { type: 'score'; count: number }
   /** Stop and destroy the session: every GPU buffer it held is released (the device stays). */
   | { type: 'release' }
   /** Report the device's live GPU buffers (gpu.census): the tests check that rebuilding leaks none. */
   | { type: 'census' };
+
+/** Quality scores as the page shows them (docs/quality.md). */
+export interface DemoScores {
+  step: number;
+  count: number;
+  sampler: string;
+  steps: number;
+  fd: number;
+  precision: number;
+  recall: number;
+  classEntropy: number;
+  confidence: number;
+  /** Real digits' Fréchet distance at the same count, when the classifier file records it. */
+  realFd?: number;
+  seconds: number;
+}
 
 export interface ModelInfo {
   mode: 'train' | 'sample';
@@ -57,6 +75,8 @@ export interface ModelInfo {
   step: number;
   sampleCount: number;
   sampleSteps: number;
+  /** Whether quality scores apply (an MNIST-shaped model). */
+  scorable: boolean;
 }
 
 export type FromWorker =
@@ -69,5 +89,6 @@ export type FromWorker =
   | { type: 'running'; running: boolean }
   | { type: 'samples'; step: number; seed: number; grid: Picture; frames: { t: number; picture: Picture }[] }
   | { type: 'checkpoint'; step: number; name: string; bytes: ArrayBuffer }
+  | { type: 'scores'; scores: DemoScores }
   | { type: 'census'; buffers: number; bytes: number; session: boolean }
   | { type: 'error'; message: string; hint: string };

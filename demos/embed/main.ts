@@ -1,21 +1,9 @@
 // The smallest page that embeds the engine: it makes its own WebGPU device (as a page that renders
-// with WebGPU already has one), wraps it with Gpu.fromDevice, loads a training checkpoint and samples
-// into a canvas with the checkpoint's EMA weights. docs/embedding.md walks through the same steps.
-// This page imports the package's entry point from the source tree; an application writes
-// `import { Gpu, ... } from 'softdiff'` instead.
-import {
-  EngineError,
-  Gpu,
-  NoAdapterError,
-  SampleRun,
-  Schedule,
-  UNetGraph,
-  corruptionFromJSON,
-  decodeCheckpointFile,
-  imageToRgba,
-  stateForLayout,
-  tileGrid,
-} from '../../src/index.ts';
+// with WebGPU already has one), wraps it with Gpu.fromDevice, loads a training checkpoint with
+// SoftDiffusion.fromCheckpoint and samples into a canvas with the checkpoint's EMA weights.
+// docs/embedding.md walks through the same steps. This page imports the package's entry point from
+// the source tree; an application writes `import { Gpu, SoftDiffusion } from 'softdiff'` instead.
+import { EngineError, Gpu, NoAdapterError, SoftDiffusion } from '../../src/index.ts';
 
 declare global {
   interface Window {
@@ -47,30 +35,20 @@ async function pageGpu(): Promise<Gpu> {
 
 async function sampleCheckpoint(bytes: Uint8Array, name: string) {
   const gpu = await (gpuPromise ??= pageGpu());
-  const ckpt = decodeCheckpointFile(bytes, name);
-  const o = ckpt.fields.options;
-  const state = stateForLayout(ckpt, new UNetGraph(o.model, { batch: 1, training: false }).graph.params);
-  const run = await SampleRun.create(gpu, {
-    config: o.model,
-    weights: state.flat.ema,
-    corruption: corruptionFromJSON(o.corruption),
-    noise: Schedule.fromJSON(o.noise),
-    priorBank: state.priorBank,
-    count,
-    steps: steps ?? o.sampleSteps,
-    sampler: 'momentum',
-  });
+  const model = await SoftDiffusion.fromCheckpoint(gpu, bytes, { name, count, steps, sampler: 'momentum' });
   try {
-    status.textContent = `sampling ${count} images (${run.nfe} network evaluations) on ${gpu.adapter.description || gpu.adapter.key}`;
-    const { images, shape } = await run.run(seed);
-    const grid = tileGrid(images, shape, { padding: 1 });
-    canvas.width = grid.width;
-    canvas.height = grid.height;
-    canvas.getContext('2d')!.putImageData(new ImageData(imageToRgba(grid) as Uint8ClampedArray<ArrayBuffer>, grid.width, grid.height), 0, 0);
-    status.textContent = `${name}: step ${ckpt.fields.step}, ${o.model.inChannels}x${o.model.imageSize}x${o.model.imageSize}, ${String(o.corruption.name)} corruption, seed ${seed}`;
-    return { seed, shape: [...shape], images: Array.from(images) };
+    const { nfe } = await model.plan();
+    status.textContent = `sampling ${count} images (${nfe} network evaluations) on ${gpu.adapter.description || gpu.adapter.key}`;
+    const samples = await model.sample({ seed });
+    const image = model.toImageData(samples, { padding: 1 });
+    canvas.width = image.width;
+    canvas.height = image.height;
+    canvas.getContext('2d')!.putImageData(image, 0, 0);
+    const { step, imageShape: [c, h, w], corruption } = model.info;
+    status.textContent = `${name}: step ${step}, ${c}x${h}x${w}, ${corruption} corruption, seed ${seed}`;
+    return { seed, shape: [...samples.shape], images: Array.from(samples.images) };
   } finally {
-    run.destroy();
+    model.destroy();
   }
 }
 

@@ -1,6 +1,6 @@
 // Argument parsers for the commands: each says what it accepts, so that a wrong value ends with a
 // message such as "--steps: expected a positive integer, got 'ten'" and exit code 2 (usage error).
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -12,6 +12,19 @@ export function nonNegativeInt(value: string): number {
   const n = Number(value);
   if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected a non-negative integer, got '${value}'.`);
   return n;
+}
+
+/**
+ * A parser for an integer in [min, max]; `why` says what the upper bound protects (src/limits.ts), so
+ * that "--size 100000" reads "expected an integer in [1, 512] (the largest image size), got '100000'".
+ */
+export function intIn(min: number, max: number, why = ''): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer in [${min}, ${max}]${why ? ` (${why})` : ''}, got '${value}'.`);
+    return n;
+  };
 }
 
 export function seedValue(value: string): number {
@@ -54,6 +67,8 @@ export function jsonObject(value: string): Record<string, unknown> {
 export interface CliIo {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** The command line main() was given (recorded in a run folder's lock). */
+  argv?: readonly string[];
   /** Stream for the progress bar (default process.stderr). */
   progress?: NodeJS.WritableStream & { isTTY?: boolean };
 }
@@ -62,3 +77,12 @@ export const processIo: CliIo = {
   out: (t) => void process.stdout.write(t),
   err: (t) => void process.stderr.write(t),
 };
+
+/**
+ * End the command with a usage error (exit code 2): a combination of flags, or a flag's value, that
+ * cannot work, said with what to do instead (e.g. an --out that already holds a trained run).
+ */
+export function usageError(cmd: Command, message: string): never {
+  cmd.error(`error: ${message}`, { exitCode: 2, code: 'softdiff.usage' });
+  throw new Error('unreachable'); // cmd.error throws under exitOverride
+}

@@ -12,7 +12,8 @@ import { imageElements } from '../data/dataset.ts';
 import { levelSchedule } from '../diffusion/level-scheduler.ts';
 import { Schedule, defaultNoiseSchedule } from '../diffusion/schedule.ts';
 import { ValueError } from '../gpu/errors.ts';
-import { positiveInt, positiveNumber, type CliIo } from './args.ts';
+import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_LEVELS, MAX_SCHEDULE_TABLE_BYTES } from '../base/limits.ts';
+import { intIn, positiveNumber, usageError, type CliIo } from './args.ts';
 
 interface ScheduleFlags {
   data: string;
@@ -32,17 +33,21 @@ export function scheduleCommand(io: CliIo): Command {
   return new Command('schedule')
     .description('choose the blur levels sigmaB(t) for a data set (level scheduler) and print them as JSON')
     .option('--data <name|folder>', 'data set: mnist, emoji, blobs, stripes, or a folder of images', 'mnist')
-    .option('--size <px>', 'image size', positiveInt)
-    .option('--length <n>', 'images of a synthetic data set', positiveInt)
-    .option('--levels <k>', 'number of levels K', positiveInt, 32)
-    .option('--candidates <m>', 'number of candidate levels M', positiveInt, 256)
+    .option('--size <px>', 'image size', intIn(1, MAX_IMAGE_SIZE, 'the largest image size'))
+    .option('--length <n>', 'images of a synthetic data set', intIn(1, MAX_DATASET_IMAGES, 'the largest data set'))
+    .option('--levels <k>', 'number of levels K', intIn(2, MAX_SCHEDULE_LEVELS, 'the most levels'), 32)
+    .option('--candidates <m>', 'number of candidate levels M', intIn(2, MAX_SCHEDULE_CANDIDATES, 'the most candidates'), 256)
     .option('--sigma-min <px>', 'smallest blur std in pixels (default 0.01)', positiveNumber)
     .option('--sigma-max <px>', 'largest blur std in pixels (default 0.36 * size)', positiveNumber)
     .option('--no-noise', 'ignore the noise schedule (s_i = 0) in the distances')
     .option('--noise-min <x>', 'noise std sigma(0) used in the distances (as `train --noise-min`; default 0.01)', positiveNumber)
     .option('--noise-max <x>', 'noise std sigma(1) used in the distances (as `train --noise-max`; default 0.1)', positiveNumber)
     .option('--out <file>', 'write the JSON here instead of printing it')
-    .action(async (f: ScheduleFlags) => {
+    .action(async (f: ScheduleFlags, cmd: Command) => {
+      const size = f.size ?? 32;
+      const tableBytes = f.candidates * size * size * 8;
+      if (tableBytes > MAX_SCHEDULE_TABLE_BYTES)
+        usageError(cmd, `--candidates ${f.candidates} at --size ${size} needs ${tableBytes} bytes of tables, more than ${MAX_SCHEDULE_TABLE_BYTES}; use fewer --candidates or a smaller --size.`);
       const dataset = await loadDataset(f.data, { size: f.size, length: f.length, onWarning: (m) => io.err(`warning: ${m}\n`) });
       const gpu = await createNodeGpu();
       try {

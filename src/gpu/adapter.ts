@@ -14,6 +14,7 @@ export interface AdapterDescription {
 }
 
 export interface GpuOptions {
+  /** Which adapter to ask for where there are several: `'high-performance'` (default) or `'low-power'`. */
   powerPreference?: GPUPowerPreference;
   /** Where the GPU object came from; only changes the wording of the no-adapter error. */
   runtime?: 'browser' | 'node';

@@ -2,7 +2,8 @@
 // few barriers. An op offers several variants; pickVariant times each once (warm-up + a few timed
 // runs) at first use and remembers the fastest per op key in the device's VariantChoices
 // (gpu.variants), which can be exported and re-imported (to pin the choices of a run). Tests pass
-// `variant` explicitly to every op so that every variant is checked against the reference.
+// `variant` explicitly to every op so that every variant is checked against the reference. With
+// policy 'first' nothing is timed: every op takes its first-listed variant (pinned runs).
 //
 // Timing never touches the caller's tensors: the candidates are built on zero-filled stand-ins of the
 // same shapes in a scope of their own, destroyed after timing; only the winner is then built on the
@@ -29,9 +30,18 @@ export interface VariantChoice {
   timings: Record<string, number>;
 }
 
+/**
+ * How an op without a remembered choice picks its variant: 'fastest' times the candidates (the
+ * default; the winner can differ between processes, and so can the last bits of the results),
+ * 'first' takes the op's first-listed variant without timing (the same in every process: pinned).
+ */
+export type VariantPolicy = 'fastest' | 'first';
+
 /** The variant chosen per op key on one device; gpu.variants holds them. */
 export class VariantChoices {
   private readonly byKey = new Map<string, string>();
+  /** See VariantPolicy. */
+  policy: VariantPolicy = 'fastest';
   constructor(
     /** The adapter the choices were timed on (AdapterDescription.key). */
     readonly adapter: string,
@@ -74,8 +84,10 @@ export async function pickVariant<T extends Operands>(gpu: Gpu, key: string, var
   }
   const remembered = variants.find((x) => x.name === gpu.variants.get(key));
   const only = variants.length === 1 ? variants[0] : undefined;
-  if (remembered ?? only) {
-    const v = (remembered ?? only)!;
+  const pinned = gpu.variants.policy === 'first' ? variants[0] : undefined;
+  if (remembered ?? only ?? pinned) {
+    const v = (remembered ?? only ?? pinned)!;
+    if (!remembered && variants.length > 1) gpu.variants.set(key, v.name); // so that a checkpoint records it
     return { name: v.name, dispatches: await v.build(gpu, operands), timings: {} };
   }
   const timings: Record<string, number> = {};

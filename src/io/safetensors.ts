@@ -7,6 +7,8 @@
 // Decoding validates everything before returning anything, so a bad file yields a CheckpointError
 // and never a partly filled result.
 import { CheckpointError } from '../gpu/errors.ts';
+import { MAX_SAFETENSORS_HEADER_BYTES, MAX_SAFETENSORS_TENSORS } from '../base/limits.ts';
+import { JsonShapeError, parseJsonStrict } from './strict-json.ts';
 
 export const DTYPE_BYTES = {
   F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, U64: 8, I32: 4, U32: 4, I16: 2, U16: 2, I8: 1, U8: 1, BOOL: 1,
@@ -38,8 +40,6 @@ export interface DecodeOptions {
   source?: string;
 }
 
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
-
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('softdiff needs a little-endian platform (safetensors data is little-endian).');
 
 const ARRAY_OF: Record<SafetensorsDtype, (b: ArrayBuffer) => TensorData> = {
@@ -47,6 +47,11 @@ const ARRAY_OF: Record<SafetensorsDtype, (b: ArrayBuffer) => TensorData> = {
   I64: (b) => new BigInt64Array(b), U64: (b) => new BigUint64Array(b), I32: (b) => new Int32Array(b), U32: (b) => new Uint32Array(b),
   I16: (b) => new Int16Array(b), U16: (b) => new Uint16Array(b), I8: (b) => new Int8Array(b), U8: (b) => new Uint8Array(b), BOOL: (b) => new Uint8Array(b),
 };
+
+/** A dtype name of the format (an own key of DTYPE_BYTES: not 'constructor' or '__proto__'). */
+export function isSafetensorsDtype(name: unknown): name is SafetensorsDtype {
+  return typeof name === 'string' && Object.hasOwn(DTYPE_BYTES, name);
+}
 
 function elementCount(shape: readonly number[]): number {
   return shape.reduce((n, d) => n * d, 1);
@@ -109,24 +114,45 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite> | Map<s
   return out;
 }
 
+/**
+ * The header length from a file's first 8 bytes, checked against the file's length and the bound of
+ * src/base/limits.ts (so that a reader can refuse a file from its first 8 bytes, before reading the rest).
+ */
+export function checkHeaderLength(prefix: Uint8Array, fileLength: number, source = 'checkpoint'): number {
+  const fail = (what: string): never => {
+    throw new CheckpointError(`${source} is not a valid safetensors file: ${what}.`, 'The file is truncated or corrupted; use an earlier checkpoint or retrain.');
+  };
+  if (prefix.length < 8 || fileLength < 8) fail(`it has ${fileLength} bytes, fewer than the 8-byte header length`);
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_SAFETENSORS_HEADER_BYTES)) fail(`the header claims ${n} bytes, more than the ${MAX_SAFETENSORS_HEADER_BYTES} bytes softdiff reads`);
+  if (n > BigInt(fileLength - 8)) fail(`the header claims ${n} bytes but only ${fileLength - 8} follow`);
+  return Number(n);
+}
+
 /** Decode and validate a safetensors byte array; throws CheckpointError, never returns partial data. */
 export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): SafetensorsFile {
   const src = opts.source ?? 'checkpoint';
   const fail = (what: string): never => {
     throw new CheckpointError(`${src} is not a valid safetensors file: ${what}.`, 'The file is truncated or corrupted; use an earlier checkpoint or retrain.');
   };
-  if (bytes.length < 8) fail(`it has ${bytes.length} bytes, fewer than the 8-byte header length`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(bytes.length - 8)) fail(`the header claims ${n} bytes but only ${bytes.length - 8} follow`);
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`the header claims ${n} bytes (more than ${MAX_HEADER_BYTES})`);
-  const headerLen = Number(n);
+  const headerLen = checkHeaderLength(bytes.subarray(0, 8), bytes.length, src);
   let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen));
   } catch (e) {
+    return fail(`its header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  try {
+    // One more key than tensors allowed: the __metadata__ entry.
+    header = parseJsonStrict(text, { maxTopLevelKeys: MAX_SAFETENSORS_TENSORS + 1 });
+  } catch (e) {
+    if (e instanceof JsonShapeError) fail(`its header is refused: ${e.message}`);
     fail(`its header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('its header is not a JSON object');
+  const count = Object.keys(header as object).length - (Object.hasOwn(header as object, '__metadata__') ? 1 : 0);
+  if (count > MAX_SAFETENSORS_TENSORS) fail(`its header lists ${count} tensors, more than the ${MAX_SAFETENSORS_TENSORS} softdiff reads`);
   const dataStart = 8 + headerLen;
   const dataLen = bytes.length - dataStart;
   const metadata: Record<string, string> = {};
@@ -136,13 +162,14 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('__metadata__ is not an object');
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         if (typeof v !== 'string') fail(`metadata '${k}' is not a string`);
+        if (k === '__proto__') fail(`metadata key '__proto__' is reserved`);
         metadata[k] = v as string;
       }
       continue;
     }
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof t !== 'object' || t === null) fail(`tensor '${name}' has no description`);
-    if (typeof t.dtype !== 'string' || !(t.dtype in DTYPE_BYTES)) fail(`tensor '${name}' has unknown dtype ${JSON.stringify(t.dtype)}`);
+    if (typeof t !== 'object' || t === null || Array.isArray(t)) fail(`tensor '${name}' has no description`);
+    if (!isSafetensorsDtype(t.dtype)) fail(`tensor '${name}' has unknown dtype ${JSON.stringify(t.dtype)}`);
     const dtype = t.dtype as SafetensorsDtype;
     const shape = t.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) fail(`tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
@@ -190,7 +217,7 @@ function checkLayout(src: string, specs: { name: string; dtype: SafetensorsDtype
     if (s.dtype !== dtype) problems.push(`'${name}' is ${s.dtype}, the model expects ${dtype}`);
   }
   if (strict) {
-    const extra = specs.filter((s) => !(s.name in expected)).map((s) => s.name);
+    const extra = specs.filter((s) => !Object.hasOwn(expected, s.name)).map((s) => s.name);
     if (extra.length) problems.push(`unexpected tensors: ${extra.slice(0, 10).join(', ')}`);
   }
   if (problems.length)

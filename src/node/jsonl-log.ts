@@ -4,24 +4,29 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { EngineError } from '../gpu/errors.ts';
+import { fsError } from './files.ts';
 
 export class JsonlLog {
-  private fd: number | null;
-  constructor(readonly path: string) {
-    try {
-      mkdirSync(dirname(path), { recursive: true });
-      this.fd = openSync(path, 'a');
-    } catch (e) {
-      throw new EngineError(`Cannot open the log ${path}: ${(e as Error).message}`, 'Check that the folder is writable.');
-    }
-  }
+  private fd: number | null = null;
+  private closed = false;
+  /** The file is created at the first record, so a run that fails before logging leaves no empty log. */
+  constructor(readonly path: string) {}
   append(record: Record<string, unknown>): void {
-    if (this.fd === null) throw new EngineError(`The log ${this.path} is closed.`);
-    writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    if (this.closed) throw new EngineError(`The log ${this.path} is closed.`);
+    try {
+      if (this.fd === null) {
+        mkdirSync(dirname(this.path), { recursive: true });
+        this.fd = openSync(this.path, 'a');
+      }
+      writeSync(this.fd, `${JSON.stringify(record)}\n`);
+    } catch (e) {
+      throw fsError(e, 'write the log', this.path, 'Check that the folder is writable and the disk has space.');
+    }
   }
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    this.closed = true;
   }
 }
 

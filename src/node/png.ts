@@ -21,12 +21,15 @@ export async function writeGridPng(path: string, data: ArrayLike<number>, shape:
   await writePng(path, tileGrid(data, shape, opts));
 }
 
-/** One PNG per sample, `${prefix}-0000.png` ... in `dir` (created if needed); returns the paths. */
-export async function writeSamplePngs(dir: string, data: ArrayLike<number>, shape: BatchShape, prefix = 'sample'): Promise<string[]> {
+/**
+ * One PNG per sample, `${prefix}-0000.png` ... in `dir` (created if needed); returns the paths. The
+ * files are numbered from `first` (a batch of a larger run), with at least `digits` digits.
+ */
+export async function writeSamplePngs(dir: string, data: ArrayLike<number>, shape: BatchShape, prefix = 'sample', first = 0, digits = 4): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const paths: string[] = [];
   for (let i = 0; i < shape[0]; i++) {
-    const path = join(dir, `${prefix}-${String(i).padStart(4, '0')}.png`);
+    const path = join(dir, `${prefix}-${String(first + i).padStart(digits, '0')}.png`);
     await writePng(path, sampleImage(data, shape, i));
     paths.push(path);
   }

@@ -25,7 +25,7 @@ import { computePriorBank } from '../sample/bank-prior.ts';
 import { corruptionFromJSON, lossWeight, resolveOptions, type ResolvedOptions, type TrainerOptions } from './options.ts';
 import { decodeCheckpointFile, encodeTrainingState, type DecodedCheckpoint, type FlatCopy, type TrainingState } from './checkpoint-state.ts';
 import { buildTrainingPlan, SEED_STREAM, type TrainingPlan } from './step-builder.ts';
-import { captureState, checkDataset, nonFiniteCopy, readFlatCopies, readFlatCopy, restoreState } from './training-state.ts';
+import { adoptVariantChoices, captureState, checkDataset, nonFiniteCopy, readFlatCopies, readFlatCopy, restoreState } from './training-state.ts';
 
 export interface StepResult {
   /** Steps completed, this one included. */
@@ -48,12 +48,15 @@ export interface RunCallbacks {
   onStep?: (r: StepResult) => void;
   /** Each loss read back (every logEvery steps, and at checkpoints and the last step). */
   onLog?: (r: LogRecord) => void | Promise<void>;
-  /** Preview grids every `sampleEvery` steps (and after the last step) with the EMA weights. */
+  /** Preview grids every `sampleEvery` steps (and after the last step) with the EMA weights; made after that step's checkpoint. */
   sampleEvery?: number;
   onSample?: (s: SampleResult & { step: number }) => void | Promise<void>;
   /** Checkpoint bytes every `checkpointEvery` steps (and after the last step); write them atomically. */
   checkpointEvery?: number;
   onCheckpoint?: (bytes: Uint8Array, step: number) => void | Promise<void>;
+  /** Awaited every `evalEvery` steps (e.g. quality scores of the EMA weights; the CLI's --eval-every). */
+  evalEvery?: number;
+  onEval?: (step: number) => void | Promise<void>;
   /** Polled before each step: return true to pause (run returns; call run again to continue). */
   shouldStop?: () => boolean;
 }
@@ -68,6 +71,8 @@ export class Trainer {
   private readonly started = performance.now();
   private readonly levelsHost: Float32Array<ArrayBuffer>;
   private readonly weight: (t: number, sigma: number) => number;
+  /** After fromCheckpoint: what became of the kernel variant choices stored in the checkpoint (null: none stored). */
+  variantNote: string | null = null;
 
   private constructor(
     /** The trainer's own scope. */
@@ -104,7 +109,9 @@ export class Trainer {
   static async fromCheckpoint(gpu: Gpu, dataset: Dataset, ckpt: DecodedCheckpoint | Uint8Array, source = 'checkpoint'): Promise<Trainer> {
     const decoded = ckpt instanceof Uint8Array ? decodeCheckpointFile(ckpt, source) : ckpt;
     checkDataset(decoded, dataset);
+    const variantNote = adoptVariantChoices(gpu, decoded.fields.variants); // before planning: the plan picks the variants
     const trainer = await Trainer.create(gpu, dataset, decoded.fields.options);
+    trainer.variantNote = variantNote;
     try {
       await trainer.restore(decoded);
     } catch (e) {
@@ -182,10 +189,13 @@ export class Trainer {
       const r = await this.step({ readLoss: next % this.options.logEvery === 0 || save || last });
       if (r.loss !== undefined) await cb.onLog?.({ step: r.step, loss: r.loss, lr: this.learningRate(r.step), elapsed: (performance.now() - this.started) / 1000 });
       cb.onStep?.(r);
+      // The checkpoint before the preview: a preview that fails (a full disk, an unwritable folder)
+      // must not cost the steps since the last checkpoint.
+      if (save) await this.saveCheckpoint(cb.onCheckpoint!);
       if (cb.onSample && (every(cb.sampleEvery, r.step) || last)) {
         await cb.onSample({ step: r.step, ...(await this.sample()) });
       }
-      if (save) await this.saveCheckpoint(cb.onCheckpoint!);
+      if (cb.onEval && every(cb.evalEvery, r.step)) await cb.onEval(r.step);
     }
   }
 

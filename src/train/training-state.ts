@@ -5,7 +5,8 @@
 // last loss, prior bank) stays the trainer's, which passes and receives it here.
 import { CheckpointError } from '../gpu/errors.ts';
 import type { Dataset } from '../data/dataset.ts';
-import { stateForLayout, STATE_KIND, type DecodedCheckpoint, type FlatCopy, type TrainingState } from './checkpoint-state.ts';
+import type { Gpu } from '../gpu/gpu.ts';
+import { stateForLayout, STATE_KIND, type DecodedCheckpoint, type FlatCopy, type TrainingState, type VariantRecord } from './checkpoint-state.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { TrainingPlan } from './step-builder.ts';
 
@@ -49,6 +50,7 @@ export async function captureState(plan: TrainingPlan, flat: Record<FlatCopy, Fl
       gpuRng: { seed: plan.rng.seed, counter: host.step },
       adamStep: (await plan.optimizer.readState()).step,
       lastLoss: host.lastLoss,
+      variants: variantRecord(plan.net.gpu),
     },
     flat,
     priorBank: host.priorBank,
@@ -96,4 +98,27 @@ export function firstDifference(a: unknown, b: unknown, path = 'options'): strin
     return null;
   }
   return a === b ? null : `${path}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
+}
+
+/** The device's kernel variant choices as a checkpoint stores them. */
+export function variantRecord(gpu: Gpu): VariantRecord {
+  return { adapter: gpu.adapter.key, policy: gpu.variants.policy, choices: gpu.variants.export() };
+}
+
+/**
+ * Pin the kernel variants a checkpoint's run used, before the resumed trainer is planned, so that the
+ * resumed steps compute exactly what the uninterrupted run would have. Choices timed on another
+ * adapter are not imported (they would be slow there); the 'first' policy is adapter-independent and
+ * always adopted. Returns what was done, in words, or null when the checkpoint records nothing.
+ */
+export function adoptVariantChoices(gpu: Gpu, record: VariantRecord | undefined): string | null {
+  if (!record) return null;
+  if (record.policy === 'first') gpu.variants.policy = 'first';
+  if (record.adapter !== gpu.adapter.key) {
+    return record.policy === 'first'
+      ? `the checkpoint's kernel variants were pinned (first variant of each op); kept on this adapter (${gpu.adapter.key})`
+      : `the checkpoint's kernel variants were timed on adapter ${record.adapter}, not this one (${gpu.adapter.key}); timing them anew, so the resumed steps may differ from an uninterrupted run in the last bits`;
+  }
+  gpu.variants.import(record.choices);
+  return `reusing the ${Object.keys(record.choices).length} kernel variant choices stored in the checkpoint`;
 }

@@ -15,6 +15,8 @@ export const LAYERS: Record<string, number> = {
   diffusion: 4, // corruptions, schedules, losses, GPU RNG, samplers, prior, level scheduler
   sample: 5, // sampling runs from trained weights
   train: 6, // the trainer: step builder, state/restore, loop
+  eval: 6, // sample quality: feature classifier, metrics, evaluator (a sibling of train)
+  api: 7, // the one-call API (SoftDiffusion): checkpoint -> samples, data -> trainer
   node: 7, // Node only: Dawn device, files, progress
   cli: 8, // the `softdiff` command
 };

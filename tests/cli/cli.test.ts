@@ -39,8 +39,8 @@ describe('usage errors', () => {
   test.each([
     [['train', '--corruption', 'foo'], /Allowed choices are blur, mask, identity/],
     [['train', '--loss', 'l1'], /Allowed choices are soft, x0, dsm/],
-    [['train', '--steps', 'ten'], /--steps <n>.*expected a positive integer, got 'ten'/],
-    [['train', '--batch', '0'], /expected a positive integer, got '0'/],
+    [['train', '--steps', 'ten'], /--steps <n>.*expected an integer in \[1, \d+\].*, got 'ten'/],
+    [['train', '--batch', '0'], /expected an integer in \[1, 4096\] \(the largest batch\), got '0'/],
     [['train', '--lr', '-1'], /expected a positive number/],
     [['train', '--preset', 'huge'], /Allowed choices are bench, mnist, rgb32, rgb64/],
     [['train', '--noise-max', '0'], /--noise-max <x>.*expected a positive number/],

@@ -55,7 +55,7 @@ describe('checkpoints on disk', () => {
     bad[9] = 0x00; // inside the JSON header
     writeFileSync(flipped, bad);
     await expect(readCheckpoint(flipped)).rejects.toThrow(CheckpointError);
-    await expect(readCheckpoint(join(dir, 'missing.safetensors'))).rejects.toThrow(/Cannot read checkpoint/);
+    await expect(readCheckpoint(join(dir, 'missing.safetensors'))).rejects.toThrow(/Cannot read the checkpoint: .*missing\.safetensors does not exist/);
     await expect(readCheckpoint(path, { expected: { 'conv.weight': [4, 3, 5, 5] } })).rejects.toThrow(/'conv.weight' has shape \[4, 3, 3, 3\], the model expects \[4, 3, 5, 5\]/);
     await expect(readCheckpoint(path, { expected: { 'attn.qkv': [12, 4] } })).rejects.toThrow(/missing tensors: attn.qkv/);
     await expect(readCheckpoint(path, { required: ['ema'] })).rejects.toThrow(/lacks metadata ema/);
