@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { main } from '../../src/cli/main.ts';
+import { MAIN_JOB } from '../../src/cli/train.ts';
 import { encodePng } from '../../src/node/png.ts';
 import { readJsonl } from '../../src/node/jsonl-log.ts';
 
@@ -83,6 +84,9 @@ describe('train, resume and sample a tiny model', () => {
     const log = readJsonl(join(out, 'loss.jsonl'));
     expect(log.map((x) => x.step)).toEqual([2, 4]);
     expect(log.every((x) => Number.isFinite(x.loss))).toBe(true);
+    // blur with no noise flag: the main job's noise range (MAIN_JOB.noiseMax, docs/quality.md), not the library's 0.01..0.1
+    expect(r.err).toContain(`noise 0.01..${MAIN_JOB.noiseMax}`);
+    expect((JSON.parse(await readFile(join(out, 'options.json'), 'utf8')) as { noise: unknown }).noise).toEqual({ kind: 'geometric', min: 0.01, max: MAIN_JOB.noiseMax });
 
     const resumed = await cli('train', '--resume', join(out, 'checkpoint.safetensors'), '--steps', '6', '--out', out, '--progress', 'off');
     expect(resumed.code).toBe(0);
