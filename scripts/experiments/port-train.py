@@ -20,13 +20,19 @@ p.add_argument('--steps', type=int, default=1200)
 p.add_argument('--opts', default='{}', help='TrainerOptions JSON merged over the main job (mnist preset, batch 16, lr 2e-3, warm-up 50)')
 p.add_argument('--ckpt-at', default='', help='comma list of steps at which to also save step-N.safetensors')
 p.add_argument('--threads', type=int, default=1)
+p.add_argument('--resume', help='continue from this checkpoint (its options win over --opts) up to --steps')
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 os.makedirs(a.out, exist_ok=True)
 ds = load_dataset('mnist', 32)
 base = dict(model='mnist', batch=16, lr=2e-3, warmupSteps=50)
 opts = resolve_options({**base, **json.loads(a.opts)}, ds.channels, ds.size)
+if a.resume:
+    state = ckpt.read_state(a.resume)
+    opts = state.options
 tr = T.Trainer(ds, opts, torch.device('cpu'))
+if a.resume:
+    tr.restore(state)
 json.dump(opts, open(os.path.join(a.out, 'options.json'), 'w'), indent=1)
 at = {int(s) for s in a.ckpt_at.split(',') if s}
 t0 = time.time()
