@@ -4,7 +4,7 @@
 import { DEMO_PRESETS } from './presets.ts';
 import { LossChart } from './loss-chart.ts';
 import { Animation, drawPicture } from './pictures.ts';
-import type { DatasetSpec, DemoScores, FromWorker, ModelInfo, Picture, ToWorker, TrainSettings } from './protocol.ts';
+import { SCORE_COUNT, type DatasetSpec, type DemoScores, type FromWorker, type ModelInfo, type Picture, type ToWorker, type TrainSettings } from './protocol.ts';
 
 type DemoState = 'starting' | 'no-webgpu' | 'idle' | 'loading' | 'ready' | 'running' | 'paused' | 'error';
 
@@ -65,6 +65,7 @@ const el = {
   save: $<HTMLButtonElement>('save'),
   load: $<HTMLInputElement>('load'),
   score: $<HTMLButtonElement>('score'),
+  scoreCount: $<HTMLInputElement>('score-count'),
   scores: $('scores'),
   progress: $('progress'),
   samples: $<HTMLCanvasElement>('samples'),
@@ -314,8 +315,14 @@ el.pause.onclick = () => send({ type: 'pause' });
 el.sample.onclick = () => send({ type: 'sample', seed: Number(el.seed.value), frames: 16 });
 el.save.onclick = () => send({ type: 'save' });
 el.score.onclick = () => {
-  el.scores.textContent = 'scoring 256 samples…';
-  send({ type: 'score', count: 256 });
+  const count = Number(el.scoreCount.value);
+  if (!Number.isInteger(count) || count < SCORE_COUNT.min || count > SCORE_COUNT.max) {
+    showError(`Samples to score must be a whole number from ${SCORE_COUNT.min} to ${SCORE_COUNT.max}, got "${el.scoreCount.value}".`, 'Set the number next to the Score button; 256 or more gives comparable Fréchet distances (docs/quality.md).');
+    return;
+  }
+  el.error.hidden = true;
+  el.scores.textContent = `scoring ${count} samples…`;
+  send({ type: 'score', count });
 };
 el.load.onchange = () => {
   const f = el.load.files?.[0];

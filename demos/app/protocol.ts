@@ -42,12 +42,18 @@ export type ToWorker =
   | { type: 'save' }
   /** Checkpoint bytes from a file: switches to sampling-only mode. */
   | { type: 'load'; name: string; bytes: ArrayBuffer }
-  /** Quality scores of `count` samples of the current (EMA) weights (MNIST models). */
+  /** Quality scores of `count` samples (within SCORE_COUNT) of the current (EMA) weights (MNIST models). */
   | { type: 'score'; count: number }
   /** Stop and destroy the session: every GPU buffer it held is released (the device stays). */
   | { type: 'release' }
   /** Report the device's live GPU buffers (gpu.census): the tests check that rebuilding leaks none. */
   | { type: 'census' };
+
+/**
+ * How many samples the Score button may ask for: more than the k = 3 neighbours of precision/recall,
+ * and no more than the 2,000 held-out digits they are compared with.
+ */
+export const SCORE_COUNT = { min: 4, max: 2000 } as const;
 
 /** Quality scores as the page shows them (docs/quality.md). */
 export interface DemoScores {

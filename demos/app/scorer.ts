@@ -3,14 +3,14 @@
 // reference statistics and the real-digit floor, so nothing else is downloaded. MNIST-shaped models
 // (1x32x32) only.
 import type { Gpu } from '../../src/gpu/gpu.ts';
-import { EngineError } from '../../src/gpu/errors.ts';
+import { EngineError, ValueError } from '../../src/gpu/errors.ts';
 import type { UNetConfig } from '../../src/nn/config.ts';
 import type { SamplerKind } from '../../src/diffusion/samplers.ts';
 import type { SampleOptions, Samples } from '../../src/api/sampling.ts';
 import { decodeClassifierWeights, type ClassifierWeights } from '../../src/eval/classifier-weights.ts';
 import { Evaluator } from '../../src/eval/evaluator.ts';
 import { batchSeed } from '../../src/eval/sample-set.ts';
-import type { DemoScores } from './protocol.ts';
+import { SCORE_COUNT, type DemoScores } from './protocol.ts';
 import classifierUrl from '../../assets/mnist-classifier.safetensors?url';
 
 let weightsFile: Promise<ClassifierWeights> | null = null;
@@ -35,6 +35,9 @@ export const scorable = (c: UNetConfig) => c.inChannels === 1 && c.imageSize ===
 /** Annealed Langevin steps per level when scoring in the demo (as in its previews). */
 const LANGEVIN_STEPS = 5;
 
+/** Images per sampler call and per classifier pass. */
+const SCORE_BATCH = 64;
+
 /** The classifier is loaded at the first score of a session and released with it. */
 export class Scorer {
   private evaluator: Evaluator | null = null;
@@ -48,10 +51,14 @@ export class Scorer {
    */
   async score(source: SampleSource, count: number, m: { step: number; config: UNetConfig; sampler: SamplerKind; steps: number }): Promise<DemoScores> {
     if (!scorable(m.config)) throw new EngineError('Scores are for MNIST-shaped models (1x32x32).', 'Train on MNIST (or load an MNIST checkpoint) to see them.');
+    if (!Number.isInteger(count) || count < SCORE_COUNT.min || count > SCORE_COUNT.max)
+      throw new ValueError(`Samples to score must be a whole number from ${SCORE_COUNT.min} to ${SCORE_COUNT.max}, got ${count}.`, 'Set the number next to the Score button.');
     const t0 = performance.now();
     this.weights ??= await classifierWeights();
-    this.evaluator ??= await Evaluator.create(this.gpu, { weights: this.weights });
-    const batch = Math.min(count, 64);
+    // Classifier passes of 64 images, as the sampling batches: a last partial pass is padded, and a
+    // small count on a software adapter should not pay for 250 blank images.
+    this.evaluator ??= await Evaluator.create(this.gpu, { weights: this.weights, batch: SCORE_BATCH });
+    const batch = Math.min(count, SCORE_BATCH);
     const per = m.config.inChannels * m.config.imageSize ** 2;
     const images = new Float32Array(count * per);
     for (let i = 0; i * batch < count; i++) {

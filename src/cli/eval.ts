@@ -8,7 +8,7 @@
 //   --reference R    compare with another data set or folder instead (emoji, <folder>...): the
 //                    classifier-free DCT distance only
 // Progress goes to stderr on a terminal (--progress lines for logs); the JSON line to stdout.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createNodeGpu, releaseNodeGpu } from '../node/device.ts';
 import { loadDataset, loadImageFolder, loadMnist } from '../node/datasets.ts';
@@ -20,17 +20,16 @@ import type { Gpu } from '../gpu/gpu.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
 import { decodeCheckpointFile, type DecodedCheckpoint } from '../train/checkpoint-state.ts';
 import { SoftDiffusion } from '../api/soft-diffusion.ts';
-import type { Evaluator } from '../eval/evaluator.ts';
-import { gridCells, gridLayout } from '../eval/grid-cells.ts';
+import { gridCells } from '../eval/grid-cells.ts';
 import { describeDistortion, distort, parseDistortion, type Distortion } from '../eval/distortions.ts';
 import { imagesAt, realImages } from '../eval/reference.ts';
-import { clip01, dctSpectrum } from '../eval/evaluator.ts';
+import { PR_NEIGHBOURS, clip01, dctSpectrum, type Evaluator } from '../eval/evaluator.ts';
 import { diagonalFrechetDistance } from '../eval/metrics.ts';
 import { batchSeed } from '../eval/sample-set.ts';
 import { EVAL_DEFAULTS, MAX_EVAL_IMAGES, mnistClassifier, mnistEvaluator, scoreFields } from './mnist-eval.ts';
 import { intIn, positiveInt, seedValue, type CliIo } from './args.ts';
-import { MAX_BATCH, MAX_LANGEVIN_STEPS, MAX_SAMPLER_STEPS } from '../base/limits.ts';
-import { readSafetensorsFile } from '../node/files.ts';
+import { MAX_BATCH, MAX_IMAGE_FILE_BYTES, MAX_LANGEVIN_STEPS, MAX_SAMPLER_STEPS } from '../base/limits.ts';
+import { readFileBounded, readSafetensorsFile } from '../node/files.ts';
 import { SAMPLER_CHOICES, samplerKind } from './train.ts';
 
 interface EvalFlags {
@@ -133,7 +132,7 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
     if (m.inChannels !== cfg.inChannels || m.imageSize !== cfg.imageSize)
       throw new ValueError(`${f.checkpoint} makes ${m.inChannels}x${m.imageSize}x${m.imageSize} images; the classifier takes ${cfg.inChannels}x${cfg.imageSize}x${cfg.imageSize}.`, 'softdiff eval scores MNIST models (1x32x32).');
   }
-  let images = f.images ? await readImages(f.images, cfg.inChannels as 1 | 3, cfg.imageSize) : null;
+  let images = f.images ? await readImages(f.images, cfg.inChannels as 1 | 3, cfg.imageSize, PR_NEIGHBOURS + 1, io) : null;
   const total = images ? images.length / (cfg.inChannels * cfg.imageSize * cfg.imageSize) : f.count;
   const tooLarge = (f.prefixCounts ?? []).filter((n) => n >= total);
   if (tooLarge.length) throw new ValueError(`--prefix-counts ${tooLarge.join(',')}: each must be below the ${total} images scored.`);
@@ -225,7 +224,7 @@ async function runDctEval(f: EvalFlags, io: CliIo): Promise<void> {
   if (model && model.inChannels !== ref.channels) throw new ValueError(`${f.checkpoint} makes ${model.inChannels}-channel images; --reference ${f.reference} has ${ref.channels}.`);
   const per = ref.channels * size * size;
   const refImages = imagesAt(ref, Array.from({ length: ref.length }, (_, i) => i));
-  let images = f.images ? await readImages(f.images, ref.channels as 1 | 3, size) : null;
+  let images = f.images ? await readImages(f.images, ref.channels as 1 | 3, size, 2, io) : null;
   const line: Record<string, unknown> = {};
   const gpu = await createNodeGpu();
   try {
@@ -264,32 +263,45 @@ function parseDistortionFlag(value: string): Distortion {
   }
 }
 
-async function readBytes(path: string, flag: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    throw new EngineError(`Cannot read ${flag} ${path}: ${(e as Error).message}`, 'Check the path.');
-  }
+/** An --images error that does not say where it came from, prefixed with the flag. */
+function namingImagesFlag(e: unknown): unknown {
+  if (!(e instanceof EngineError) || e.message.includes('--images')) return e;
+  const message = e.hint ? e.message.slice(0, e.message.lastIndexOf('\n  -> ')) : e.message;
+  return new ValueError(`--images: ${message}`, e.hint);
 }
 
-/** A folder of images (resized to the classifier's size) or one grid PNG, as floats [n, C, S, S]. */
-async function readImages(path: string, channels: 1 | 3, size: number): Promise<Float32Array> {
+/**
+ * A folder of images (resized to `size`) or one grid PNG, as floats [n, C, S, S]. Bounded before
+ * anything is decoded: at most MAX_EVAL_IMAGES files in a folder, MAX_IMAGE_FILE_BYTES for a grid file
+ * and MAX_IMAGE_PIXELS from its header; at least `atLeast` images, or the metrics are undefined.
+ */
+async function readImages(path: string, channels: 1 | 3, size: number, atLeast: number, io: CliIo): Promise<Float32Array> {
   let isDir: boolean;
   try {
     isDir = (await stat(path)).isDirectory();
   } catch (e) {
     throw new EngineError(`Cannot read --images ${path}: ${(e as Error).message}`, 'Pass a folder of PNG/JPEG images or a grid PNG.');
   }
+  const per = channels * size * size;
+  let images: Float32Array;
   if (isDir) {
-    const ds = await loadImageFolder(path, { size, channels });
-    if (ds.length > MAX_EVAL_IMAGES) throw new ValueError(`${path} holds ${ds.length} images, above the limit of ${MAX_EVAL_IMAGES}.`);
-    const per = channels * size * size;
-    const out = new Float32Array(ds.length * per);
-    for (let i = 0; i < ds.length; i++) ds.copyInto(i, out, i * per);
-    return out;
+    try {
+      const ds = await loadImageFolder(path, { size, channels, maxFiles: MAX_EVAL_IMAGES, onWarning: (m) => io.err(`warning: ${m}\n`) });
+      images = new Float32Array(ds.length * per);
+      for (let i = 0; i < ds.length; i++) ds.copyInto(i, images, i * per);
+    } catch (e) {
+      throw namingImagesFlag(e);
+    }
+  } else {
+    const bytes = await readFileBounded(path, MAX_IMAGE_FILE_BYTES, '--images file', 'Pass a grid PNG written by softdiff, or a folder of images.');
+    const img = decodeImage(bytes, `--images ${path}`);
+    images = gridCells(img, size, channels, 2, `--images ${path}`);
   }
-  const img = decodeImage(await readBytes(path, '--images'), path);
-  if (!gridLayout(img.width, img.height, size)) throw new ValueError(`--images ${path} (${img.width}x${img.height}) is not a grid of ${size}x${size} images with 2-pixel padding.`, 'Pass a grid PNG written by softdiff, or a folder of images.');
-  return gridCells(img, size, channels, 2, path);
+  const n = images.length / per;
+  if (n < atLeast)
+    throw new ValueError(
+      `--images ${path} holds ${n} images${isDir ? '' : ' (blank grid cells are skipped)'}; the scores need at least ${atLeast}.`,
+      'Score a few hundred images or more: the Fréchet distance is biased upwards at small counts (docs/quality.md).',
+    );
+  return images;
 }
-

@@ -46,6 +46,8 @@ export interface FolderOptions {
   channels?: 1 | 3;
   /** Called once per file that is skipped (unreadable, not an image, corrupt). Default: console.warn. */
   onWarning?: (message: string) => void;
+  /** Refuse a folder of more image files than this, while listing it (default MAX_FOLDER_FILES). */
+  maxFiles?: number;
 }
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
@@ -58,11 +60,12 @@ const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 export async function loadImageFolder(dir: string, opts: FolderOptions): Promise<PackedDataset> {
   const warn = opts.onWarning ?? ((m: string) => console.warn(m));
   const names: string[] = [];
+  const maxFiles = opts.maxFiles ?? MAX_FOLDER_FILES;
   try {
     // Listed as a stream, so that a folder of millions of files is refused without holding them all.
     for await (const e of await opendir(dir)) {
       if (!(e.isFile() && IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase()))) continue;
-      if (names.length === MAX_FOLDER_FILES) throw new ValueError(`The folder ${dir} holds more than ${MAX_FOLDER_FILES} image files.`, 'Train on a subset: copy the images you want into a separate folder.');
+      if (names.length === maxFiles) throw new ValueError(`The folder ${dir} holds more than ${maxFiles} image files.`, 'Use a subset: copy the images you want into a separate folder.');
       names.push(e.name);
     }
   } catch (e) {

@@ -4,7 +4,7 @@
 // training log. A classifier with initial (untrained) weights keeps the file independent of the
 // shipped asset, whose own check is the last test.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { encodePng } from '../../src/node/png.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,11 +15,12 @@ import { initialParameters } from '../../src/nn/plan.ts';
 import { readJsonl } from '../../src/node/jsonl-log.ts';
 import { readClassifierWeights, shippedClassifierPath } from '../../src/node/classifier-asset.ts';
 import { createNodeGpu } from '../../src/node/device.ts';
-import { loadMnist } from '../../src/node/datasets.ts';
+import { loadImageFolder, loadMnist } from '../../src/node/datasets.ts';
 import { FeatureExtractor } from '../../src/eval/features.ts';
 import { referenceStatistics } from '../../src/eval/evaluator.ts';
 import { referenceImages } from '../../src/eval/reference.ts';
 import { expectClose } from '../helpers/expect-close.ts';
+import { MAX_IMAGE_FILE_BYTES } from '../../src/base/limits.ts';
 
 async function cli(...argv: string[]) {
   let out = '';
@@ -70,6 +71,44 @@ describe('softdiff eval usage', () => {
   });
 });
 
+describe('softdiff eval --images refuses bad input, naming the flag', () => {
+  /** A grid of two 32 px cells with 2 px padding (70x36), as softdiff writes them. */
+  const grid2 = (ink: number) => {
+    const data = new Uint8Array(70 * 36);
+    for (let y = 2; y < 34; y++) for (const x0 of [2, 36]) for (let x = x0; x < x0 + 32; x++) if ((x + y) % 3 === 0) data[y * 70 + x] = ink;
+    return encodePng({ width: 70, height: 36, channels: 1, data });
+  };
+  const cases: [string, (path: string) => void, RegExp][] = [
+    ['not-an-image.png', (p) => writeFileSync(p, 'not a png'), /--images .*not-an-image\.png is neither a PNG nor a JPEG file/],
+    // A PNG header claiming 100,000 x 100,000 pixels: refused before any pixel memory is allocated.
+    ['huge.png', (p) => writeFileSync(p, Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]), Buffer.from('IHDR'), Buffer.from([0, 1, 0x86, 0xa0, 0, 1, 0x86, 0xa0, 8, 0, 0, 0, 0, 0, 0, 0, 0])])), /--images .*huge\.png claims 100000x100000 pixels/],
+    // A sparse file above the read limit: refused from its size, before it is read.
+    ['too-big.png', (p) => { writeFileSync(p, ''); truncateSync(p, MAX_IMAGE_FILE_BYTES + 1); }, /--images file .*too-big\.png has \d+ bytes, more than the \d+ softdiff reads/],
+    ['ten-pixels.png', (p) => writeFileSync(p, encodePng({ width: 10, height: 10, channels: 1, data: new Uint8Array(100) })), /--images .*ten-pixels\.png \(10x10\) is not a grid of 32x32 images/],
+    ['blank-grid.png', (p) => writeFileSync(p, grid2(0)), /--images .*blank-grid\.png holds 0 images \(blank grid cells are skipped\); the scores need at least 4/],
+    ['two-cells.png', (p) => writeFileSync(p, grid2(200)), /--images .*two-cells\.png holds 2 images \(blank grid cells are skipped\); the scores need at least 4/],
+    ['empty-folder', (p) => mkdirSync(p), /--images: The folder .*empty-folder has no readable PNG or JPEG images/],
+    ['folder-of-two', (p) => { mkdirSync(p); for (const k of [1, 2]) writeFileSync(join(p, `${k}.png`), encodePng({ width: 32, height: 32, channels: 1, data: new Uint8Array(1024).fill(40 * k) })); }, /--images .*folder-of-two holds 2 images; the scores need at least 4/],
+  ];
+  test('a folder is bounded while it is listed, before any image is read (eval passes maxFiles: MAX_EVAL_IMAGES)', async () => {
+    const folder = join(dir, 'bad', 'five-files');
+    mkdirSync(folder, { recursive: true });
+    // Not even PNGs: the count is refused before any file is opened.
+    for (let i = 0; i < 5; i++) writeFileSync(join(folder, `${i}.png`), 'x');
+    await expect(loadImageFolder(folder, { size: 32, channels: 1, maxFiles: 4 })).rejects.toThrow(/five-files holds more than 4 image files/);
+    await expect(loadImageFolder(folder, { size: 32, channels: 1, maxFiles: 5, onWarning: () => {} })).rejects.toThrow(/no readable PNG or JPEG images \(5 candidate files/);
+  });
+  test.each(cases)('%s', async (name, make, message) => {
+    const path = join(dir, 'bad', name);
+    mkdirSync(join(dir, 'bad'), { recursive: true });
+    make(path);
+    const r = await cli('eval', '--images', path, '--classifier', classifier);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+    expect(r.out).toBe('');
+  });
+});
+
 describe('softdiff eval', () => {
   test('real digits: one JSON line; the same digits through a grid PNG and a folder score the same', async () => {
     const grid = join(dir, 'real.png');
@@ -100,7 +139,7 @@ describe('softdiff eval', () => {
   test('a checkpoint of a tiny MNIST model: sampled in batches and scored; trainer scores go into the log', async () => {
     const out = join(dir, 'run');
     const model = JSON.stringify({ baseChannels: 4, channelMults: [1, 2], groups: 2, timeFeatures: 8, timeEmbedDim: 8 });
-    const t = await cli('train', '--model', model, '--batch', '2', '--steps', '2', '--sample-every', '0', '--sample-steps', '2', '--eval-every', '2', '--eval-count', '6', '--final-eval', '6', '--classifier', classifier, '--progress', 'off', '--out', out);
+    const t = await cli('train', '--model', model, '--batch', '2', '--steps', '2', '--sample-every', '0', '--sampler', 'momentum', '--sample-steps', '2', '--eval-every', '2', '--eval-count', '6', '--final-eval', '6', '--classifier', classifier, '--progress', 'off', '--out', out);
     expect(t.code, t.err).toBe(0);
     expect(t.err).toMatch(/scores of 6 samples \(EMA weights, momentum sampler, 2 steps; docs\/quality\.md\): Fréchet distance [\d.]+ \(real digits at 6: [\d.]+\)/);
     const log = readJsonl(join(out, 'loss.jsonl'));

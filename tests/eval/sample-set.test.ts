@@ -10,6 +10,7 @@ import { Schedule } from '../../src/diffusion/schedule.ts';
 import { EvalSampler, batchSeed, sampleSet } from '../../src/eval/sample-set.ts';
 import { randu } from '../helpers/random.ts';
 import { ValueError } from '../../src/gpu/errors.ts';
+import { expectClose } from '../helpers/expect-close.ts';
 
 const ctx = useGpu();
 const config = unetConfig('mnist', { inChannels: 1, imageSize: 8, baseChannels: 4, channelMults: [1, 2], groups: 2, timeFeatures: 8, timeEmbedDim: 8 });
@@ -35,8 +36,10 @@ describe('evaluation sample sets', () => {
     expect(Array.from(five.subarray(0, 128))).not.toEqual(Array.from(five.subarray(128, 256)));
     expect(batchSeed(11, 0)).not.toBe(batchSeed(11, 1));
     s.destroy();
-    // The one-shot helper gives the same images.
-    expect(Array.from(await sampleSet(gpu, { ...options(), count: 3, seed: 11 }))).toEqual(Array.from(three));
+    // The one-shot helper gives the same images, up to float32 rounding: it plans its own sampler, and
+    // on a loaded machine that plan has once differed from the first in the last bits (~1e-7; a kernel
+    // variant or summation order), far below what another seed changes.
+    expectClose(await sampleSet(gpu, { ...options(), count: 3, seed: 11 }), three, { atol: 1e-5, rtol: 1e-5, label: 'one-shot sampleSet vs EvalSampler' });
   });
 
   test('bad counts and batches are refused', async () => {
