@@ -13,6 +13,10 @@
 // Bindings: 0 params, 1 rng state {seed, step} (uniform), 2 levels_t (read, [B, 4]), 3 levels_n (read,
 //   [B, 4]), 4 yn (read), 5 yt (read), 6 x (rw).
 // Dispatch: grid1d(ceil(n / 4), WG); one invocation updates the 4 elements of one RNG quad.
+//
+// clip_x0hat (the sampler's optional clip, run right after the denoiser so that both C x0hat terms and
+// the output see it): x0hat[i] = clamp(x0hat[i], lo, hi).
+// Bindings: 0 ClipParams {n, lo, hi}, 1 x0hat (rw). Dispatch: grid1d(n, WG).
 
 #include philox
 
@@ -68,4 +72,16 @@ fn sampler_update(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgr
     if (c.z != 0.0) { v = v + c.z * yt[i]; }
     x[i] = v;
   }
+}
+
+struct ClipParams { n: u32, lo: f32, hi: f32, _a: u32 }
+
+@group(0) @binding(0) var<uniform> cp: ClipParams;
+@group(0) @binding(1) var<storage, read_write> x0hat: array<f32>;
+
+@compute @workgroup_size(WG)
+fn clip_x0hat(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = flat_index(gid, nwg);
+  if (i >= cp.n) { return; }
+  x0hat[i] = clamp(x0hat[i], cp.lo, cp.hi);
 }

@@ -43,6 +43,11 @@ export interface SampleOptions {
   sampler?: SamplerKind;
   /** Annealed Langevin steps per noise level (sampler `'langevin'` only). Default 100. */
   langevinSteps?: number;
+  /**
+   * Clip the network's estimate x0hat to this range (e.g. `[0, 1]`, the data range) after every
+   * evaluation, before the sampler uses it. Not in the paper; off by default.
+   */
+  clip?: readonly [number, number];
   /** Called after every network evaluation with (done, total): for progress bars. */
   onProgress?: (done: number, total: number) => void;
   /**
@@ -159,13 +164,13 @@ export class Sampling {
   /** Plan (and compile) for these options without sampling. */
   async plan(o: SampleOptions = {}): Promise<SamplePlan> {
     const r = resolveSampleOptions(o, this.defaults);
-    return this.exclusive(async () => (await this.ensure(r)).plan);
+    return this.exclusive(async () => (await this.ensure(r, o.clip)).plan);
   }
 
   async sample(o: SampleOptions = {}): Promise<Samples> {
     const r = resolveSampleOptions(o, this.defaults);
     return this.exclusive(async () => {
-      const { run, plan } = await this.ensure(r);
+      const { run, plan } = await this.ensure(r, o.clip);
       this.prepare(run);
       const out = await run.run(r.seed, o.onProgress, o.intermediates);
       return { images: out.images, shape: [...out.shape], seed: r.seed, sampler: plan.sampler, steps: plan.steps, nfe: plan.nfe };
@@ -179,8 +184,10 @@ export class Sampling {
     this.plan_ = null;
   }
 
-  private async ensure(r: SampleDefaults): Promise<{ run: SampleRun; plan: SamplePlan }> {
-    const key = `${r.count}/${r.steps}/${r.sampler}/${r.sampler === 'langevin' ? r.langevinSteps : 0}`;
+  private async ensure(r: SampleDefaults, clip?: readonly [number, number]): Promise<{ run: SampleRun; plan: SamplePlan }> {
+    if (clip && !(clip.length === 2 && Number.isFinite(clip[0]) && Number.isFinite(clip[1]) && clip[0] < clip[1]))
+      throw new ValueError(`Sample option clip must be [lo, hi] with finite lo < hi, got ${JSON.stringify(clip)}.`);
+    const key = `${r.count}/${r.steps}/${r.sampler}/${r.sampler === 'langevin' ? r.langevinSteps : 0}/${clip ? clip.join(',') : ''}`;
     if (this.run && this.plan_ && key === this.key) return { run: this.run, plan: this.plan_ };
     this.run?.destroy();
     this.run = null;
@@ -195,6 +202,7 @@ export class Sampling {
       steps: r.steps,
       sampler: r.sampler,
       langevinStepsPerLevel: r.langevinSteps,
+      clip,
     });
     if (this.destroyed) {
       run.destroy();

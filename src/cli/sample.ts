@@ -26,6 +26,7 @@ interface SampleFlags {
   out?: string;
   weights: 'ema' | 'model';
   langevinSteps: number;
+  clip: boolean;
   progress?: ProgressMode;
 }
 
@@ -41,6 +42,7 @@ export function sampleCommand(io: CliIo): Command {
     .option('--out <folder>', 'output folder (default: <checkpoint folder>/samples-<sampler>-seed<seed>)')
     .addOption(new Option('--weights <which>', 'EMA weights or the raw trained weights').choices(['ema', 'model']).default('ema'))
     .option('--langevin-steps <n>', 'annealed Langevin steps per noise level', intIn(1, MAX_LANGEVIN_STEPS, 'the most steps per level'), 100)
+    .option('--clip', 'clip x0hat to the data range [0, 1] after every network evaluation (not in the paper)', false)
     .addOption(new Option('--progress <mode>', 'progress display').choices(['bar', 'lines', 'off']))
     .action(async (f: SampleFlags, cmd: Command) => {
       await runSample(f, cmd, io);
@@ -71,8 +73,9 @@ async function runSample(f: SampleFlags, cmd: Command, io: CliIo): Promise<void>
       sampler: kind,
       langevinSteps: f.langevinSteps,
     });
-    const plan = await model.plan();
-    io.err(`softdiff sample: ${f.count} images in ${batches} batch${batches === 1 ? '' : 'es'} of ${per}, ${plan.sampler} sampler, ${plan.nfe} network evaluations each, step ${model.info.step} ${f.weights} weights -> ${out}\n`);
+    const clip = f.clip ? ([0, 1] as const) : undefined;
+    const plan = await model.plan({ clip });
+    io.err(`softdiff sample: ${f.count} images in ${batches} batch${batches === 1 ? '' : 'es'} of ${per}, ${plan.sampler} sampler${clip ? ' (x0hat clipped to [0, 1])' : ''}, ${plan.nfe} network evaluations each, step ${model.info.step} ${f.weights} weights -> ${out}\n`);
     const progress = new Progress({ total: plan.nfe * batches, label: 'sample', mode: f.progress, stream: io.progress });
     const [c, h, w] = model.info.imageShape;
     const gridCount = Math.min(f.count, MAX_SAMPLE_GRID_IMAGES);
@@ -82,7 +85,7 @@ async function runSample(f: SampleFlags, cmd: Command, io: CliIo): Promise<void>
       for (let k = 0; k < batches; k++) {
         const first = k * per;
         const n = Math.min(per, f.count - first);
-        const result = await model.sample({ seed: k === 0 ? f.seed : mixSeed(f.seed, k), onProgress: (done) => progress.update(k * plan.nfe + done) });
+        const result = await model.sample({ seed: k === 0 ? f.seed : mixSeed(f.seed, k), clip, onProgress: (done) => progress.update(k * plan.nfe + done) });
         const images = result.images.subarray(0, n * c * h * w);
         try {
           await writeSamplePngs(out, images, [n, c, h, w], 'sample', first, digits);

@@ -10,7 +10,8 @@ import type { Tensor } from '../gpu/tensor.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { imageElements } from '../data/dataset.ts';
 import { levelSchedule } from '../diffusion/level-scheduler.ts';
-import { defaultNoiseSchedule } from '../diffusion/schedule.ts';
+import { Schedule, defaultNoiseSchedule } from '../diffusion/schedule.ts';
+import { ValueError } from '../gpu/errors.ts';
 import { MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_SCHEDULE_CANDIDATES, MAX_SCHEDULE_LEVELS, MAX_SCHEDULE_TABLE_BYTES } from '../base/limits.ts';
 import { intIn, positiveNumber, usageError, type CliIo } from './args.ts';
 
@@ -23,6 +24,8 @@ interface ScheduleFlags {
   sigmaMin?: number;
   sigmaMax?: number;
   noise: boolean;
+  noiseMin?: number;
+  noiseMax?: number;
   out?: string;
 }
 
@@ -37,6 +40,8 @@ export function scheduleCommand(io: CliIo): Command {
     .option('--sigma-min <px>', 'smallest blur std in pixels (default 0.01)', positiveNumber)
     .option('--sigma-max <px>', 'largest blur std in pixels (default 0.36 * size)', positiveNumber)
     .option('--no-noise', 'ignore the noise schedule (s_i = 0) in the distances')
+    .option('--noise-min <x>', 'noise std sigma(0) used in the distances (as `train --noise-min`; default 0.01)', positiveNumber)
+    .option('--noise-max <x>', 'noise std sigma(1) used in the distances (as `train --noise-max`; default 0.1)', positiveNumber)
     .option('--out <file>', 'write the JSON here instead of printing it')
     .action(async (f: ScheduleFlags, cmd: Command) => {
       const size = f.size ?? 32;
@@ -51,7 +56,7 @@ export function scheduleCommand(io: CliIo): Command {
           candidates: f.candidates,
           sigmaBMin: f.sigmaMin,
           sigmaBMax: f.sigmaMax,
-          noise: f.noise ? defaultNoiseSchedule('blur') : undefined,
+          noise: f.noise ? noiseFor(f) : undefined,
         });
         const text = `${JSON.stringify({ dataset: dataset.name, images: dataset.length, ...report }, null, 2)}\n`;
         if (f.out) {
@@ -64,6 +69,16 @@ export function scheduleCommand(io: CliIo): Command {
         releaseNodeGpu();
       }
     });
+}
+
+/** The geometric noise schedule of the distances: the blur default with --noise-min / --noise-max applied. */
+function noiseFor(f: ScheduleFlags): Schedule {
+  const d = defaultNoiseSchedule('blur').toJSON();
+  if (d.kind !== 'geometric') throw new ValueError('The default noise schedule is not geometric.');
+  const min = f.noiseMin ?? d.min;
+  const max = f.noiseMax ?? d.max;
+  if (max < min) throw new ValueError(`--noise-max ${max} is below --noise-min ${min}.`, 'Pass --noise-max >= --noise-min.');
+  return Schedule.geometric(min, max);
 }
 
 /** The whole data set in order, uploaded `batch` images at a time (each tensor released after use). */

@@ -25,6 +25,8 @@ export interface SampleRunOptions {
   sampler?: SamplerKind;
   /** Annealed Langevin steps per level (default 100 in the sampler; fewer for previews). */
   langevinStepsPerLevel?: number;
+  /** Clip x0hat to this range inside the sampler (see SamplerOptions.clip); default off. */
+  clip?: readonly [number, number];
 }
 
 export interface SampleResult {
@@ -62,6 +64,7 @@ export class SampleRun {
       steps: o.steps,
       prior,
       langevin: o.langevinStepsPerLevel ? { stepsPerLevel: o.langevinStepsPerLevel } : undefined,
+      clip: o.clip,
       });
     } catch (e) {
       gpu.destroy();

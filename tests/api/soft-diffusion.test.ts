@@ -99,6 +99,13 @@ describe('SoftDiffusion.fromCheckpoint', () => {
     const frames: number[] = [];
     await model.sample({ intermediates: { every: 1, onIntermediate: (i) => void frames.push(i.xt.length) } });
     expect(frames).toEqual([2 * 3 * 8 * 8, 2 * 3 * 8 * 8, 2 * 3 * 8 * 8]);
+    // clip (x0hat clamped inside the sampler, checked against float64 in tests/diffusion/samplers.test.ts) re-plans
+    // and changes the images; the same clip and seed give the same images again.
+    const plain = (await model.sample({ seed: 5 })).images;
+    const clipped = (await model.sample({ seed: 5, clip: [0.4, 0.6] })).images;
+    expect(maxDiff(plain, clipped)).toBeGreaterThan(1e-3);
+    expect(maxDiff(clipped, (await model.sample({ seed: 5, clip: [0.4, 0.6] })).images)).toBe(0);
+    expect(maxDiff(plain, (await model.sample({ seed: 5 })).images)).toBe(0);
     model.destroy();
   });
 
@@ -131,6 +138,7 @@ describe('SoftDiffusion.fromCheckpoint', () => {
     await expect(model.sample({ seed: -1 })).rejects.toThrow(/seed/);
     await expect(model.sample({ sampler: 'ddim' as 'naive' })).rejects.toThrow(/Unknown sampler "ddim"/);
     await expect(model.sample({ intermediates: { every: 0, onIntermediate: () => {} } })).rejects.toThrow(/intermediates\.every/);
+    await expect(model.sample({ clip: [1, 0] })).rejects.toThrow(/clip must be \[lo, hi\] with finite lo < hi/);
     model.destroy();
   });
 });

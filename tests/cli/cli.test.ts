@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { PNG } from 'pngjs';
 import { main } from '../../src/cli/main.ts';
+import { MAIN_JOB } from '../../src/cli/train.ts';
 import { encodePng } from '../../src/node/png.ts';
 import { readJsonl } from '../../src/node/jsonl-log.ts';
 
@@ -43,6 +44,7 @@ describe('usage errors', () => {
     [['train', '--batch', '0'], /expected an integer in \[1, 4096\] \(the largest batch\), got '0'/],
     [['train', '--lr', '-1'], /expected a positive number/],
     [['train', '--preset', 'huge'], /Allowed choices are bench, mnist, rgb32, rgb64/],
+    [['train', '--noise-max', '0'], /--noise-max <x>.*expected a positive number/],
     [['train', '--model', '{oops'], /expected a JSON object/],
     [['train', '--frobnicate'], /unknown option '--frobnicate'/],
     [['sample'], /required option '--checkpoint <file>' not specified/],
@@ -82,6 +84,9 @@ describe('train, resume and sample a tiny model', () => {
     const log = readJsonl(join(out, 'loss.jsonl'));
     expect(log.map((x) => x.step)).toEqual([2, 4]);
     expect(log.every((x) => Number.isFinite(x.loss))).toBe(true);
+    // blur with no noise flag: the main job's noise range (MAIN_JOB.noiseMax, docs/quality.md), not the library's 0.01..0.1
+    expect(r.err).toContain(`noise 0.01..${MAIN_JOB.noiseMax}`);
+    expect((JSON.parse(await readFile(join(out, 'options.json'), 'utf8')) as { noise: unknown }).noise).toEqual({ kind: 'geometric', min: 0.01, max: MAIN_JOB.noiseMax });
 
     const resumed = await cli('train', '--resume', join(out, 'checkpoint.safetensors'), '--steps', '6', '--out', out, '--progress', 'off');
     expect(resumed.code).toBe(0);
@@ -124,6 +129,18 @@ test('schedule writes blur levels as JSON that train --blur-schedule uses', asyn
   expect(t.code).toBe(0);
   const opts = JSON.parse(await readFile(join(out, 'options.json'), 'utf8')) as { corruption: { schedule: unknown } };
   expect(opts.corruption.schedule).toEqual(json.schedule);
+});
+
+test('train --noise-min / --noise-max set the geometric noise schedule; a decreasing one is refused', async () => {
+  const out = join(dir, 'noise-range');
+  const t = await cli('train', '--data', 'blobs', '--length', '12', ...TINY_ARGS, '--steps', '1', '--sample-every', '0', '--noise-max', '0.8', '--out', out);
+  expect(t.code).toBe(0);
+  expect(t.err).toContain('noise 0.01..0.8');
+  const opts = JSON.parse(await readFile(join(out, 'options.json'), 'utf8')) as { noise: unknown };
+  expect(opts.noise).toEqual({ kind: 'geometric', min: 0.01, max: 0.8 });
+  const bad = await cli('train', '--data', 'blobs', '--length', '12', ...TINY_ARGS, '--steps', '1', '--noise-min', '0.5', '--noise-max', '0.2', '--out', join(dir, 'bad-noise'));
+  expect(bad.code).not.toBe(0);
+  expect(bad.err).toMatch(/--noise-max 0.2 is below --noise-min 0.5/);
 });
 
 test('the CLI entry runs as its own process (scripts/run-ts.mjs) and exits 2 on a usage error', () => {

@@ -46,13 +46,13 @@ function exactPrior(s: RefSetup, seed: number): Float64Array {
   return x;
 }
 
-async function runGpu(gpu: Gpu, s: RefSetup, kind: SamplerKind, n: number, x1: Float64Array, seed: number, extra: { fuseBlur?: boolean; perLevel?: number; eps?: number } = {}) {
+async function runGpu(gpu: Gpu, s: RefSetup, kind: SamplerKind, n: number, x1: Float64Array, seed: number, extra: { fuseBlur?: boolean; perLevel?: number; eps?: number; clip?: [number, number] } = {}) {
   const [, c, h, w] = s.dims;
   const denoiser = new GaussianDenoiser({ variance: s.variance, channels: c, height: h, width: w, corruption: s.identity ? 'identity' : 'blur' });
   const corruption = s.identity ? new IdentityCorruption() : new DctBlur({ height: h, schedule: blurSchedule });
   const noise = s.identity ? Schedule.geometric(0.01, 50) : blurNoise;
   const sampler = await Sampler.create(gpu, {
-    kind, denoiser, corruption, noise, shape: s.dims, steps: n, fuseBlur: extra.fuseBlur,
+    kind, denoiser, corruption, noise, shape: s.dims, steps: n, fuseBlur: extra.fuseBlur, clip: extra.clip,
     langevin: { eps: extra.eps, stepsPerLevel: extra.perLevel },
   });
   const init = gpu.upload(Float32Array.from(x1), s.dims);
@@ -82,6 +82,21 @@ describe('samplers against float64 references driven by the same noise', () => {
       expectClose(gpu.x, ref.x, { atol: 2e-5, rtol: 1e-4, label: `${name} last iterate` });
       expectClose(gpu.x0hat, ref.x0hat, { atol: 2e-5, rtol: 1e-4, label: `${name} last x0hat` });
     });
+
+  // clip_x0hat: x0hat is clamped right after the denoiser, so both C x0hat terms of the update and the
+  // output use the clamped value. The range cuts the Gaussian data's x0hat (std ~0.2) on both sides.
+  test.each(['momentum', 'naive'] as const)('%s with x0hat clipped to [-0.1, 0.15]', async (kind) => {
+    const clip: [number, number] = [-0.1, 0.15];
+    const gpu = await runGpu(ctx.gpu, s, kind, 5, x1, 5, { clip });
+    const ref = sampleRef(s, kind, 5, x1, 5, { clip });
+    const unclipped = sampleRef(s, kind, 5, x1, 5);
+    expectClose(gpu.x, ref.x, { atol: 2e-5, rtol: 1e-4, label: `${kind} clipped, last iterate` });
+    expectClose(gpu.x0hat, ref.x0hat, { atol: 2e-5, rtol: 1e-4, label: `${kind} clipped, last x0hat` });
+    expect(Math.min(...gpu.x0hat)).toBeGreaterThanOrEqual(Math.fround(clip[0]));
+    expect(Math.max(...gpu.x0hat)).toBeLessThanOrEqual(Math.fround(clip[1]));
+    // the clip is active: the unclipped chain ends elsewhere by far more than the tolerance
+    expect(Math.max(...ref.x.map((v, i) => Math.abs(v - unclipped.x[i]!)))).toBeGreaterThan(1e-2);
+  });
 
   test('with C = I the momentum sampler is VE reverse diffusion', async () => {
     const si = setup([2, 1, 8, 8], true, Schedule.geometric(0.01, 50));
@@ -181,5 +196,6 @@ describe('sampler plumbing', () => {
     await expect(Sampler.create(ctx.gpu, { ...opts(), shape: [4, 3, 8] })).rejects.toThrow(ShapeError);
     await expect(Sampler.create(ctx.gpu, { ...opts(), kind: 'bogus' as SamplerKind })).rejects.toThrow(ValueError);
     await expect(Sampler.create(ctx.gpu, { ...opts(), kind: 'langevin', langevin: { eps: 1 } })).rejects.toThrow(ValueError);
+    await expect(Sampler.create(ctx.gpu, { ...opts(), clip: [1, 0] })).rejects.toThrow(/clip range/);
   });
 });

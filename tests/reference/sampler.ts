@@ -42,7 +42,7 @@ function spectralFilterRefByChannel(x: Float64Array, dims: Dims, m: (c: number, 
 const corrupt = (s: RefSetup, x: Float64Array, t: number) => (s.identity ? x.slice() : spectralFilterRef(x, s.dims, (_, k, l) => dOf(s, k, l, t)));
 
 /** Runs a sampler in float64 from x1 with the GPU's noise (seed; stream 0, step = step count). */
-export function sampleRef(s: RefSetup, kind: Kind, n: number, x1: Float64Array, seed: number, opts: { perLevel?: number; eps?: number } = {}) {
+export function sampleRef(s: RefSetup, kind: Kind, n: number, x1: Float64Array, seed: number, opts: { perLevel?: number; eps?: number; clip?: [number, number] } = {}) {
   let x: Float64Array = x1.slice();
   let x0hat: Float64Array = new Float64Array(x.length);
   let step = 0;
@@ -56,6 +56,10 @@ export function sampleRef(s: RefSetup, kind: Kind, n: number, x1: Float64Array, 
     for (let r = 0; r < perLevel; r++) {
       const z = philoxNormals(x.length, seed, step++, 0);
       x0hat = denoiseRef(s, x, t);
+      if (opts.clip) {
+        const [lo, hi] = opts.clip;
+        x0hat = x0hat.map((v) => Math.min(hi, Math.max(lo, v)));
+      }
       const yt = corrupt(s, x0hat, t);
       const yn = corrupt(s, x0hat, tn);
       const rho = (sn * sn) / (st * st);
