@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { ElementHandle, Page } from 'puppeteer-core';
 import { PNG } from 'pngjs';
 import { openPage } from '../../scripts/chromium.mjs';
+import { canvasStats } from './canvas-stats.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const artifacts = join(root, 'tests/artifacts/demo');
@@ -62,24 +63,6 @@ async function sampleOnce(p: Page, seed: number): Promise<number[]> {
   return r.rgba;
 }
 
-/** Mean and standard deviation of a canvas's RGB values, and its size. */
-function canvasStats(p: Page, id: string) {
-  return p.evaluate((cid) => {
-    const c = document.getElementById(cid) as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let s = 0;
-    let s2 = 0;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4)
-      for (let k = 0; k < 3; k++) {
-        s += d[i + k]!;
-        s2 += d[i + k]! ** 2;
-        n++;
-      }
-    const mean = s / n;
-    return { width: c.width, height: c.height, mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)) };
-  }, id);
-}
 
 const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
 

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { openPage } from '../../scripts/chromium.mjs';
+import { canvasStats } from './canvas-stats.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 const artifacts = join(root, 'tests/artifacts/lab');
@@ -39,24 +40,6 @@ async function setFields(p: Page, selects: Record<string, string>, inputs: Recor
   }, inputs);
 }
 
-/** Mean and standard deviation of a canvas's RGB values. */
-function canvasStats(p: Page, id: string) {
-  return p.evaluate((cid) => {
-    const c = document.getElementById(cid) as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let s = 0;
-    let s2 = 0;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4)
-      for (let k = 0; k < 3; k++) {
-        s += d[i + k]!;
-        s2 += d[i + k]! ** 2;
-        n++;
-      }
-    const mean = s / n;
-    return { width: c.width, height: c.height, mean, std: Math.sqrt(Math.max(0, s2 / n - mean * mean)), pixels: Array.from(d.filter((_, i) => i % 97 === 0)) };
-  }, id);
-}
 
 const TINY = { width: 16, depth: 1, batch: 64, lr: 0.01, steps: 40, every: 10, 'eval-points': 512, chains: 128, seed: 1 };
 
