@@ -33,11 +33,11 @@ from softdiff_torch.options import WEIGHTINGS, resolve_options  # noqa: E402
 from softdiff_torch.png import grid, write_png  # noqa: E402
 from softdiff_torch.rng import HostRng, mix_seed, philox_normals  # noqa: E402
 from softdiff_torch.samplers import sample  # noqa: E402
-from softdiff_torch.schedule import Schedule, fill_levels, loss_weight  # noqa: E402
+from softdiff_torch.schedule import Schedule, default_noise_schedule, fill_levels, loss_weight  # noqa: E402
 from softdiff_torch.unet import UNet  # noqa: E402
 
 # src/cli/train.ts MAIN_JOB: the defaults of `softdiff train`
-MAIN_JOB = dict(data='mnist', preset='mnist', steps=1200, batch=16, lr=2e-3, warmup=50, sample_every=400, checkpoint_every=100, sampler='naive')
+MAIN_JOB = dict(data='mnist', preset='mnist', steps=1200, batch=16, lr=2e-3, warmup=50, sample_every=400, checkpoint_every=100, sampler='naive', noise_max=1.0)
 SAMPLER_CHOICES = ('momentum', 'pf', 'probability-flow', 'naive', 'langevin')
 
 
@@ -59,6 +59,8 @@ def parse_args(argv=None):
     a('--weight-decay', type=float, default=0.0, help='AdamW weight decay (conv and linear weights only)')
     a('--corruption', default='blur', choices=CORRUPTIONS)
     a('--blur-schedule', help='sigmaB(t) as JSON (the output of `softdiff schedule`)')
+    a('--noise-min', type=float, help='noise std sigma(0) of the geometric noise schedule (default 0.01)')
+    a('--noise-max', type=float, help=f"noise std sigma(1) (default {MAIN_JOB['noise_max']:g} for blur, 0.1 for mask, 50 for identity)")
     a('--loss', default='soft', choices=LOSSES)
     a('--weighting', default='uniform', choices=WEIGHTINGS)
     a('--no-stratified', dest='stratified', action='store_false', help='draw t i.i.d. instead of one per stratum of the batch')
@@ -100,10 +102,21 @@ def trainer_options(a, size):
             j = json.load(f)
         sched = Schedule.from_json(j.get('schedule', j))
         corruption = {'name': 'blur', 'height': size, 'width': size, 'schedule': sched.to_json()}
+    # src/cli/train.ts noiseSchedule: a flag not given keeps the corruption's default end, except sigma(1)
+    # of the blur corruption, which is the main job's.
+    noise = None
+    if a.noise_min is not None or a.noise_max is not None or a.corruption == 'blur':
+        d = default_noise_schedule(a.corruption).to_json()
+        lo = a.noise_min if a.noise_min is not None else d['min']
+        hi = a.noise_max if a.noise_max is not None else (MAIN_JOB['noise_max'] if a.corruption == 'blur' else d['max'])
+        if not (0 < lo <= hi):
+            raise ValueError(f'--noise-max {hi} must be >= --noise-min {lo} > 0.')
+        noise = Schedule.geometric(lo, hi).to_json()
     return dict(model=a.preset, modelOverrides=overrides, batch=a.batch, lr=a.lr, warmupSteps=a.warmup, clipNorm=a.clip,
                 emaDecay=a.ema, weightDecay=a.weight_decay, corruption=corruption, loss=a.loss, weighting=a.weighting,
                 stratified=a.stratified, flip=a.flip, seed=a.seed, logEvery=a.log_every, sampleCount=a.sample_count,
-                sampleSteps=a.sample_steps, sampler='probability-flow' if a.sampler == 'pf' else a.sampler)
+                sampleSteps=a.sample_steps, sampler='probability-flow' if a.sampler == 'pf' else a.sampler,
+                **({'noise': noise} if noise else {}))
 
 
 class Trainer:
