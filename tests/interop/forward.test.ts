@@ -3,7 +3,7 @@
 // float32 tolerance. The model has every layer kind (ResBlocks with and without skip convs, 2-head
 // attention at 4 px and in the middle, down/upsampling, the time embedding).
 import { beforeAll, describe, expect, test } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useGpu } from '../helpers/gpu.ts';
 import { randn } from '../helpers/random.ts';
@@ -12,7 +12,7 @@ import { UNetGraph } from '../../src/nn/unet-graph.ts';
 import { initialParameters } from '../../src/nn/plan.ts';
 import { decodeCheckpointFile, stateForLayout } from '../../src/train/checkpoint-state.ts';
 import { LEVEL_STRIDE } from '../../src/diffusion/types.ts';
-import { checkTorch, engineCheckpoint, maxDiff, runTorch, useTmp, writeTensors } from './helpers.ts';
+import { checkTorch, writeEngineCheckpoint, maxDiff, runTorch, useTmp, writeTensors } from './helpers.ts';
 
 const ctx = useGpu();
 const tmp = useTmp();
@@ -21,10 +21,7 @@ let ckpt: ReturnType<typeof decodeCheckpointFile>;
 
 beforeAll(async () => {
   checkTorch();
-  const bytes = await engineCheckpoint(ctx.gpu);
-  ckptPath = join(tmp.dir, 'engine.safetensors');
-  writeFileSync(ckptPath, bytes);
-  ckpt = decodeCheckpointFile(bytes, ckptPath);
+  ({ path: ckptPath, ckpt } = await writeEngineCheckpoint(ctx.gpu, tmp.dir));
 });
 
 describe('PyTorch U-Net vs the engine', () => {

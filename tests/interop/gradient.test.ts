@@ -18,7 +18,7 @@ import { Schedule, fillLevels } from '../../src/diffusion/schedule.ts';
 import { LEVEL_STRIDE } from '../../src/diffusion/types.ts';
 import { decodeCheckpointFile, stateForLayout, type DecodedCheckpoint } from '../../src/train/checkpoint-state.ts';
 import { corruptionFromJSON, type LossName } from '../../src/train/options.ts';
-import { checkTorch, engineCheckpoint, INTEROP_OPTIONS, maxDiff, runTorch, useTmp, writeTensors } from './helpers.ts';
+import { checkTorch, engineCheckpoint, writeEngineCheckpoint, INTEROP_OPTIONS, maxDiff, runTorch, useTmp, writeTensors } from './helpers.ts';
 
 const ctx = useGpu();
 const tmp = useTmp();
@@ -27,10 +27,7 @@ let ckpt: ReturnType<typeof decodeCheckpointFile>;
 
 beforeAll(async () => {
   checkTorch();
-  const bytes = await engineCheckpoint(ctx.gpu);
-  ckptPath = join(tmp.dir, 'engine.safetensors');
-  writeFileSync(ckptPath, bytes);
-  ckpt = decodeCheckpointFile(bytes, ckptPath);
+  ({ path: ckptPath, ckpt } = await writeEngineCheckpoint(ctx.gpu, tmp.dir));
 });
 
 /** One engine step on a fixed batch: the loss, per-sample losses, x_t and every flat copy after the step. */

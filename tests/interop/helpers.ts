@@ -10,6 +10,7 @@ import { decodeSafetensors, encodeSafetensors, type TensorToWrite } from '../../
 import { BlobsDataset } from '../../src/data/synthetic.ts';
 import { Trainer } from '../../src/train/trainer.ts';
 import type { TrainerOptions } from '../../src/train/options.ts';
+import { decodeCheckpointFile, type DecodedCheckpoint } from '../../src/train/checkpoint-state.ts';
 import type { Gpu } from '../../src/gpu/gpu.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -90,6 +91,14 @@ export const INTEROP_OPTIONS: TrainerOptions = {
 };
 
 export const blobs = () => new BlobsDataset({ size: 8, channels: 3, length: 16, seed: 2 });
+
+/** engineCheckpoint's default run written to `dir`/engine.safetensors (the path PyTorch reads) and decoded. */
+export async function writeEngineCheckpoint(gpu: Gpu, dir: string): Promise<{ path: string; ckpt: DecodedCheckpoint }> {
+  const bytes = await engineCheckpoint(gpu);
+  const path = join(dir, 'engine.safetensors');
+  writeFileSync(path, bytes);
+  return { path, ckpt: decodeCheckpointFile(bytes, path) };
+}
 
 /** An engine checkpoint of the tiny model after `steps` training steps (bytes). */
 export async function engineCheckpoint(gpu: Gpu, steps = 6, options: TrainerOptions = INTEROP_OPTIONS): Promise<Uint8Array> {
