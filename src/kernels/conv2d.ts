@@ -5,7 +5,7 @@
 //   'tiled'    workgroup-memory implicit GEMM with split-K weight gradient, for GPUs (tiled.ts);
 //   'gemm'     im2col + the matmul kernels (gemm.ts);
 //   'winograd' F(2x2, 3x3) + batched matmuls for 3x3 stride-1 shapes, 'direct' elsewhere (winograd.ts).
-//   'winograd4' F(4x4, 3x3), 36 batched products per tile, same shapes (winograd4.ts).
+//   'winograd4' F(4x4, 3x3), 36 batched products per tile, same shapes (winograd.ts).
 // This file validates the tensors, picks an algorithm per (shape, pass) with the autotune (forced by
 // `variant`; candidates.ts says which are timed where) and adds the bias gradient (reduce.ts).
 import type { Gpu } from '../gpu/gpu.ts';

@@ -18,8 +18,7 @@ import type { Conv2dShape } from './shape.ts';
 import { direct } from './direct.ts';
 import { tiled } from './tiled.ts';
 import { gemm } from './gemm.ts';
-import { winograd } from './winograd.ts';
-import { winograd4 } from './winograd4.ts';
+import { winograd, winograd4 } from './winograd.ts';
 
 export const CONV2D_VARIANTS = ['direct', 'tiled', 'gemm', 'winograd', 'winograd4'] as const;
 export type Conv2dVariant = (typeof CONV2D_VARIANTS)[number];
