@@ -37,7 +37,7 @@ from softdiff_torch.schedule import Schedule, default_noise_schedule, fill_level
 from softdiff_torch.unet import UNet  # noqa: E402
 
 # src/cli/train.ts MAIN_JOB: the defaults of `softdiff train`
-MAIN_JOB = dict(data='mnist', preset='mnist', steps=1200, batch=16, lr=2e-3, warmup=50, sample_every=400, checkpoint_every=100, sampler='naive', noise_max=1.0)
+MAIN_JOB = dict(data='mnist', preset='mnist', steps=1200, batch=16, lr=2e-3, warmup=50, sample_every=400, checkpoint_every=100, sampler='naive', noise_max=1.0, x0_weight=0.1)
 SAMPLER_CHOICES = ('momentum', 'pf', 'probability-flow', 'naive', 'langevin')
 
 
@@ -62,6 +62,7 @@ def parse_args(argv=None):
     a('--noise-min', type=float, help='noise std sigma(0) of the geometric noise schedule (default 0.01)')
     a('--noise-max', type=float, help=f"noise std sigma(1) (default {MAIN_JOB['noise_max']:g} for blur, 0.1 for mask, 50 for identity)")
     a('--loss', default='soft', choices=LOSSES)
+    a('--x0-weight', type=float, help=f"soft loss only: weight of the x0 loss added to it (default {MAIN_JOB['x0_weight']:g}; 0: the soft loss alone)")
     a('--weighting', default='uniform', choices=WEIGHTINGS)
     a('--no-stratified', dest='stratified', action='store_false', help='draw t i.i.d. instead of one per stratum of the batch')
     a('--flip', action='store_true', help='random left-right flips')
@@ -114,6 +115,7 @@ def trainer_options(a, size):
         noise = Schedule.geometric(lo, hi).to_json()
     return dict(model=a.preset, modelOverrides=overrides, batch=a.batch, lr=a.lr, warmupSteps=a.warmup, clipNorm=a.clip,
                 emaDecay=a.ema, weightDecay=a.weight_decay, corruption=corruption, loss=a.loss, weighting=a.weighting,
+                x0Weight=a.x0_weight if a.x0_weight is not None else (MAIN_JOB['x0_weight'] if a.loss == 'soft' else 0),
                 stratified=a.stratified, flip=a.flip, seed=a.seed, logEvery=a.log_every, sampleCount=a.sample_count,
                 sampleSteps=a.sample_steps, sampler='probability-flow' if a.sampler == 'pf' else a.sampler,
                 **({'noise': noise} if noise else {}))
@@ -167,7 +169,7 @@ class Trainer:
         x0, eta, levels = (v[part].to(self.device) for v in (x0, eta, levels))
         xt = corrupt(self.corruption, x0, eta, levels)
         phi = self.model(xt, levels)
-        loss, _ = training_loss(o['loss'], self.corruption, phi, xt, x0, eta, levels)
+        loss, _ = training_loss(o['loss'], self.corruption, phi, xt, x0, eta, levels, o.get('x0Weight', 0))
         self.opt.zero_grad(set_to_none=True)
         loss.backward()  # DDP averages the gradients: the mean over the global batch
         params = list(self.params.values())

@@ -1,6 +1,6 @@
 """Training losses (src/diffusion/losses.ts; SPEC section 3), as differentiable torch functions of the
 network output phi. With x0_hat = phi + x_t, e = x0_hat - x0, n = C H W, w_b = levels[b, 3]:
-    soft  per_sample[b] = w_b / n ||C_t e_b||^2
+    soft  per_sample[b] = w_b / n (||C_t e_b||^2 + lambda ||e_b||^2)   (lambda: options x0Weight, default 0)
     x0    per_sample[b] = w_b / n ||e_b||^2                          (Cold Diffusion's ablation)
     dsm   per_sample[b] = w_b / (2 n) ||(C_t x0_hat - x_t) / sigma_b + z_b||^2   (NCSN, epsilon form)
 and the batch loss is the mean of per_sample. Autograd gives the engine's dL/dphi
@@ -20,8 +20,12 @@ def corrupt(corruption, x0, noise, levels):
     return corruption.apply(x0, levels) + levels[:, 2].to(x0.dtype)[:, None, None, None] * noise
 
 
-def soft_score_loss(corruption, phi, xt, x0, levels):
-    per = levels[:, 3].to(phi.dtype) * _per_sample_mean(corruption.apply(phi + xt - x0, levels))
+def soft_score_loss(corruption, phi, xt, x0, levels, x0_weight=0.0):
+    e = phi + xt - x0
+    per = _per_sample_mean(corruption.apply(e, levels))
+    if x0_weight > 0:
+        per = per + x0_weight * _per_sample_mean(e)
+    per = levels[:, 3].to(phi.dtype) * per
     return per.mean(), per
 
 
@@ -37,10 +41,10 @@ def dsm_loss(corruption, phi, xt, noise, levels):
     return per.mean(), per
 
 
-def training_loss(name, corruption, phi, xt, x0, noise, levels):
+def training_loss(name, corruption, phi, xt, x0, noise, levels, x0_weight=0.0):
     """The loss named in the options ('soft' by default), as the engine's trainer picks it."""
     if name == 'soft':
-        return soft_score_loss(corruption, phi, xt, x0, levels)
+        return soft_score_loss(corruption, phi, xt, x0, levels, x0_weight)
     if name == 'x0':
         return x0_loss(phi, xt, x0, levels)
     if name == 'dsm':

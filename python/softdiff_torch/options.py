@@ -29,6 +29,7 @@ def resolve_options(o, channels, size):
         'corruption': make_corruption(corr, size).to_json(),
         'noise': o.get('noise') or default_noise_schedule(corr_name).to_json(),
         'loss': o.get('loss', 'soft'),
+        'x0Weight': o.get('x0Weight', 0),
         'weighting': o.get('weighting', 'uniform'),
         'stratified': o.get('stratified', True),
         'tMin': o.get('tMin', 1e-5),
@@ -53,6 +54,9 @@ def resolve_options(o, channels, size):
     check(0 <= r['emaDecay'] <= 1, 'emaDecay', 'Use a decay in [0, 1] such as 0.999.')
     check(corr_name in CORRUPTIONS, 'corruption', f"Use one of {', '.join(CORRUPTIONS)}.")
     check(r['loss'] in LOSSES, 'loss', f"Use one of {', '.join(LOSSES)}.")
+    check(isinstance(r['x0Weight'], (int, float)) and not isinstance(r['x0Weight'], bool) and math.isfinite(r['x0Weight'])
+          and 0 <= r['x0Weight'] <= 1000, 'x0Weight', 'Use 0 (the soft loss alone) or a weight up to 1000 such as 0.1.')
+    check(r['x0Weight'] == 0 or r['loss'] == 'soft', 'x0Weight', 'The x0 weight applies to the soft loss only; use 0.')
     check(r['weighting'] in WEIGHTINGS, 'weighting', f"Use one of {', '.join(WEIGHTINGS)}.")
     check(0 < r['tMin'] < 1, 'tMin', 'Use a small positive value such as 1e-5.')
     check(isinstance(r['seed'], int) and 0 <= r['seed'] <= 0xFFFFFFFF, 'seed', 'Use an integer in [0, 2^32).')

@@ -21,12 +21,13 @@ p.add_argument('--opts', default='{}', help='TrainerOptions JSON merged over the
 p.add_argument('--ckpt-at', default='', help='comma list of steps at which to also save step-N.safetensors')
 p.add_argument('--threads', type=int, default=1)
 p.add_argument('--resume', help='continue from this checkpoint (its options win over --opts) up to --steps')
+p.add_argument('--x0-weight', type=float, help='shorthand for --opts x0Weight (the soft loss plus this times the x0 loss)')
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 os.makedirs(a.out, exist_ok=True)
 ds = load_dataset('mnist', 32)
 base = dict(model='mnist', batch=16, lr=2e-3, warmupSteps=50)
-opts = resolve_options({**base, **json.loads(a.opts)}, ds.channels, ds.size)
+opts = resolve_options({**base, **json.loads(a.opts), **({'x0Weight': a.x0_weight} if a.x0_weight is not None else {})}, ds.channels, ds.size)
 if a.resume:
     state = ckpt.read_state(a.resume)
     opts = state.options

@@ -46,6 +46,11 @@ export const MAX_SAMPLE_GRID_IMAGES = 256;
  * on the host; the paper uses at most 1,000. */
 export const MAX_SAMPLER_STEPS = 10_000;
 
+/** The x0 weight lambda of the soft loss (--x0-weight, options.x0Weight). Not a size, but read from a
+ * flag or a checkpoint: at 1,000 the x0 term outweighs the soft term by three orders of magnitude, far
+ * past any useful mix (the main job uses 0.1), while float32 losses stay finite. */
+export const MAX_X0_WEIGHT = 1000;
+
 /** Annealed Langevin steps per noise level (sample --langevin-steps); the default is 100. */
 export const MAX_LANGEVIN_STEPS = 10_000;
 

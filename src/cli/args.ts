@@ -45,6 +45,15 @@ export function nonNegativeNumber(value: string): number {
   return n;
 }
 
+/** A parser for a number in [min, max]; `why` says what the upper bound is (src/limits.ts). */
+export function numberIn(min: number, max: number, why = ''): (value: string) => number {
+  return (value: string) => {
+    const n = Number(value);
+    if (!value.trim() || !Number.isFinite(n) || n < min || n > max) throw new InvalidArgumentError(`expected a number in [${min}, ${max}]${why ? ` (${why})` : ''}, got '${value}'.`);
+    return n;
+  };
+}
+
 export function unitInterval(value: string): number {
   const n = Number(value);
   if (!value.trim() || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`expected a number in [0, 1], got '${value}'.`);

@@ -27,9 +27,9 @@ import { CORRUPTIONS, LOSSES, WEIGHTINGS, checkModelOverrides, type TrainerOptio
 import { parseJsonStrict } from '../io/strict-json.ts';
 import type { SamplerKind } from '../diffusion/samplers.ts';
 import {
-  MAX_BATCH, MAX_CHANNELS, MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_JSON_FILE_BYTES, MAX_PREVIEW_IMAGES, MAX_SAMPLER_STEPS, MAX_SAMPLE_IMAGES, MAX_STEPS,
+  MAX_BATCH, MAX_CHANNELS, MAX_DATASET_IMAGES, MAX_IMAGE_SIZE, MAX_JSON_FILE_BYTES, MAX_PREVIEW_IMAGES, MAX_SAMPLER_STEPS, MAX_SAMPLE_IMAGES, MAX_STEPS, MAX_X0_WEIGHT,
 } from '../base/limits.ts';
-import { intIn, jsonObject, nonNegativeNumber, positiveNumber, seedValue, unitInterval, usageError, type CliIo } from './args.ts';
+import { intIn, jsonObject, numberIn, nonNegativeNumber, positiveNumber, seedValue, unitInterval, usageError, type CliIo } from './args.ts';
 import { FINAL_EVAL_COUNT, TrainingScores, scoreFields } from './mnist-eval.ts';
 
 /**
@@ -47,7 +47,7 @@ import { FINAL_EVAL_COUNT, TrainingScores, scoreFields } from './mnist-eval.ts';
  * by Fréchet distance (docs/quality.md), the opposite of the paper's long-trained CelebA result. `--sampler momentum` or
  * `pf` remains available.
  */
-export const MAIN_JOB = { data: 'mnist', preset: 'mnist', steps: 1200, batch: 16, lr: 2e-3, warmup: 50, sampleEvery: 400, checkpointEvery: 100, sampler: 'naive', noiseMax: 1 } as const;
+export const MAIN_JOB = { data: 'mnist', preset: 'mnist', steps: 1200, batch: 16, lr: 2e-3, warmup: 50, sampleEvery: 400, checkpointEvery: 100, sampler: 'naive', noiseMax: 1, x0Weight: 0.1 } as const;
 
 export const SAMPLER_CHOICES = ['momentum', 'pf', 'probability-flow', 'naive', 'langevin'] as const;
 export const samplerKind = (s: string): SamplerKind => (s === 'pf' ? 'probability-flow' : (s as SamplerKind));
@@ -71,6 +71,7 @@ interface TrainFlags {
   noiseMin?: number;
   noiseMax?: number;
   loss: string;
+  x0Weight?: number;
   weighting: string;
   stratified: boolean;
   flip: boolean;
@@ -115,6 +116,7 @@ export function trainCommand(io: CliIo): Command {
     .option('--noise-min <x>', 'noise std sigma(0) of the geometric noise schedule (data in [0, 1]; default 0.01)', positiveNumber)
     .option('--noise-max <x>', `noise std sigma(1) of the geometric noise schedule (default ${MAIN_JOB.noiseMax} for blur, 0.1 for mask, 50 for identity)`, positiveNumber)
     .addOption(new Option('--loss <kind>', 'training loss').choices(LOSSES).default('soft'))
+    .option('--x0-weight <x>', `soft loss only: weight lambda of the x0 loss added to it, ||C e||^2 + lambda ||e||^2 (default ${MAIN_JOB.x0Weight}; 0: the paper's soft loss alone)`, numberIn(0, MAX_X0_WEIGHT, 'the largest x0 weight'))
     .addOption(new Option('--weighting <w>', 'loss weight w(t)').choices(WEIGHTINGS).default('uniform'))
     .option('--no-stratified', 'draw t i.i.d. instead of one per stratum of the batch')
     .option('--flip', 'random left-right flips', false)
@@ -147,9 +149,12 @@ async function runTrain(f: TrainFlags, cmd: Command, io: CliIo): Promise<void> {
   // Everything the flags and files say is checked before a folder, a data set or a GPU is touched.
   const ckpt = f.resume ? decodeCheckpointFile(await readSafetensorsFile(f.resume, 'checkpoint (--resume)'), f.resume) : null;
   if (ckpt) {
-    const ignored = ['preset', 'width', 'model', 'batch', 'lr', 'warmup', 'clip', 'ema', 'weightDecay', 'corruption', 'blurSchedule', 'noiseMin', 'noiseMax', 'loss', 'weighting', 'stratified', 'flip', 'seed', 'sampleCount', 'sampleSteps', 'sampler', 'logEvery', 'size', 'length'].filter((k) => given(cmd, k));
+    const ignored = ['preset', 'width', 'model', 'batch', 'lr', 'warmup', 'clip', 'ema', 'weightDecay', 'corruption', 'blurSchedule', 'noiseMin', 'noiseMax', 'loss', 'x0Weight', 'weighting', 'stratified', 'flip', 'seed', 'sampleCount', 'sampleSteps', 'sampler', 'logEvery', 'size', 'length'].filter((k) => given(cmd, k));
     if (ignored.length) io.err(`softdiff: resuming ${f.resume}: the run's options come from the checkpoint; ignoring ${ignored.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}.\n`);
-  } else if (f.model) {
+  } else if (f.x0Weight && f.loss !== 'soft') {
+    usageError(cmd, `--x0-weight ${f.x0Weight} applies to --loss soft only (the soft loss plus lambda times the x0 loss), not to --loss ${f.loss}. Drop --x0-weight or use --loss soft.`);
+  }
+  if (!ckpt && f.model) {
     try {
       checkModelOverrides(f.model, '--model');
     } catch (e) {
@@ -243,7 +248,7 @@ async function train(f: TrainFlags, io: CliIo, folder: RunFolder, dataset: Await
     const remaining = f.steps - trainer.currentStep;
     io.err(
       `softdiff train: ${dataset.name} (${dataset.length} images ${dataset.channels}x${dataset.size}x${dataset.size}), U-Net ${trainer.net.parameterCount.toLocaleString('en')} parameters, ` +
-        `batch ${o.batch}, ${o.corruption.name} + noise ${describeNoise(o.noise)}, ${o.loss} loss, adapter ${gpu.adapter.key}; ` +
+        `batch ${o.batch}, ${o.corruption.name} + noise ${describeNoise(o.noise)}, ${o.loss} loss${o.x0Weight > 0 ? ` + ${o.x0Weight} x0` : ''}, adapter ${gpu.adapter.key}; ` +
         `${ckpt ? `resuming at step ${trainer.currentStep}, ` : ''}${Math.max(0, remaining)} steps -> ${out}\n`,
     );
     if (remaining <= 0) {
@@ -375,6 +380,8 @@ async function trainerOptions(f: TrainFlags, size: number): Promise<TrainerOptio
     corruption,
     ...(f.noiseMin !== undefined || f.noiseMax !== undefined || f.corruption === 'blur' ? { noise: noiseSchedule(f) } : {}),
     loss: f.loss as TrainerOptions['loss'],
+    // The main job's x0 weight goes with the soft loss; the other losses take none.
+    x0Weight: f.x0Weight ?? (f.loss === 'soft' ? MAIN_JOB.x0Weight : 0),
     weighting: f.weighting as TrainerOptions['weighting'],
     stratified: f.stratified,
     flip: f.flip,

@@ -4,12 +4,18 @@
 //
 // With x0hat = phi + x_t, e = x0hat - x0, n = C H W elements per sample, B samples and the per-sample
 // weight w_b = levels[b, 3] (default 1; `inverseVarianceWeight` in schedule.ts gives sigma^-2 clamped):
-//   softScoreLoss  per_sample[b] = w_b / n ||C_t e_b||^2    (mean over elements, then over the batch)
-//                  dL/dphi       = 2 w_b / (B n) C_t^T C_t e_b
+//   softScoreLoss  per_sample[b] = w_b / n (||C_t e_b||^2 + lambda ||e_b||^2)  (mean over elements, then batch)
+//                  dL/dphi       = 2 w_b / (B n) (C_t^T C_t e_b + lambda e_b)
+//                  lambda = `x0Weight` (default 0: the paper's soft loss). Why a lambda: where the blur
+//                  has removed a frequency (d_k(t) ~ 0) the soft loss does not see x0hat there at all, so
+//                  the network's x0hat is unconstrained in those bands at large t; the momentum sampler
+//                  adds them back as the blur recedes, and keeps what was invented (docs/quality.md).
+//                  Any lambda > 0 makes the weight positive definite, so the optimum is the posterior
+//                  mean E[x0 | x_t] in every band (tests/diffusion/losses.test.ts pins this on Gaussian data).
 //                  A corruption with the heatSpectrum capability (the DCT blur): residual, DCT, one
-//                  fused spectral kernel (loss by Parseval and d^2 .* E), IDCT, batch mean: 7
-//                  dispatches. With the identity capability: the x0 loss, 2 dispatches. Any other
-//                  corruption: residual, C, reduce + scale, C^T, mean.
+//                  fused spectral kernel (loss by Parseval and (d^2 + lambda) .* E), IDCT, batch mean: 7
+//                  dispatches. With the identity capability: (1 + lambda) times the x0 loss, 2 dispatches.
+//                  Any other corruption: residual, C, reduce + scale, C^T, (lambda > 0: add lambda e), mean.
 //   coldX0Loss     per_sample[b] = w_b / n ||e_b||^2,       dL/dphi = 2 w_b / (B n) e_b (2 dispatches)
 //   dsmLoss        r = (C_t x0hat - x_t) / sigma_b + z  ( = sigma s_theta + z, epsilon form, lambda = sigma^2)
 //                  per_sample[b] = w_b / (2n) ||r_b||^2,    dL/dphi = w_b / (B n sigma_b) C_t^T r_b
@@ -23,6 +29,7 @@ import { ShapeError, ValueError } from '../gpu/errors.ts';
 import { sameShape, type Tensor } from '../gpu/tensor.ts';
 import { elementwise } from '../kernels/elementwise.ts';
 import { LEVEL_STRIDE } from '../kernels/levels.ts';
+import { MAX_X0_WEIGHT } from '../base/limits.ts';
 import type { Corruption } from './types.ts';
 import { dctForward, dctInverse, imageDims, overlaps } from './dct.ts';
 
@@ -50,25 +57,28 @@ export interface LossOptions {
   scratch?: Tensor;
   /** Soft loss only: force the generic path (C, then C^T) even where a capability allows a faster one. */
   generic?: boolean;
+  /** Soft loss only: lambda, the weight of the x0 loss added to it (default 0; see the file comment). */
+  x0Weight?: number;
 }
 
-type Entry = 'residual' | 'blur_spectral_loss' | 'sumsq_scale' | 'x0_loss' | 'dsm_residual' | 'batch_mean' | 'add_sigma_noise';
+type Entry = 'residual' | 'blur_spectral_loss' | 'sumsq_scale' | 'add_x0_term' | 'x0_loss' | 'dsm_residual' | 'batch_mean' | 'add_sigma_noise';
 
-/** One losses.wgsl dispatch; slots a, b, c, levels, out, perSample in binding order. */
+/** One losses.wgsl dispatch; slots a, b, c, levels, out, perSample in binding order; x0w = lambda. */
 async function lossKernel(
   gpu: Gpu,
   entry: Entry,
   dims: readonly number[],
   slots: { a?: Tensor; b?: Tensor; c?: Tensor; levels: Tensor; out: Tensor; perSample: Tensor },
+  x0w = 0,
 ): Promise<Dispatch> {
   const [batch, ch, h, w] = dims as [number, number, number, number];
   const chw = ch * h * w;
   const total = batch * chw;
   const k = await gpu.kernel({ shader: 'losses', entry, bindings: ['uniform', 'read', 'read', 'read', 'read', 'rw', 'rw'], constants: { WG } });
-  const params = gpu.uniform(new Params().u32(chw, batch, h, w, total), `${entry}:params`);
+  const params = gpu.uniform(new Params().u32(chw, batch, h, w, total).f32(x0w), `${entry}:params`);
   const flatten = (t: Tensor) => t.reshape([t.size]);
   const read = (t?: Tensor) => flatten(t ?? slots.levels);
-  const grid: [number, number, number] = entry === 'residual' || entry === 'add_sigma_noise' ? grid1d(total, WG) : entry === 'batch_mean' ? [1, 1, 1] : [batch, 1, 1];
+  const grid: [number, number, number] = entry === 'residual' || entry === 'add_sigma_noise' || entry === 'add_x0_term' ? grid1d(total, WG) : entry === 'batch_mean' ? [1, 1, 1] : [batch, 1, 1];
   return k.bind([params, read(slots.a), read(slots.b), read(slots.c), slots.levels, flatten(slots.out), flatten(slots.perSample)], grid, entry);
 }
 
@@ -92,39 +102,53 @@ function workTensor(gpu: Gpu, dims: readonly number[], opts: LossOptions, what: 
   return opts.scratch.view(0, dims);
 }
 
-/** Soft score matching: L = mean_b w_b / n ||C_t (phi + x_t - x0)||^2 and dL/dphi (see the file comment). */
+/** The x0 weight lambda of `opts`, checked: a finite number >= 0 (0 when absent). */
+export function x0WeightOf(opts: LossOptions): number {
+  const v = opts.x0Weight ?? 0;
+  if (!(typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_X0_WEIGHT)) throw new ValueError(`x0Weight ${String(v)} is not a number in [0, ${MAX_X0_WEIGHT}].`, 'Use 0 (the soft loss alone) or a small weight such as 0.1.');
+  return v;
+}
+
+/** Soft score matching: L = mean_b w_b / n (||C_t e||^2 + lambda ||e||^2), e = phi + x_t - x0, and dL/dphi (see the file comment). */
 export async function softScoreLoss(gpu: Gpu, corruption: Corruption, t: LossTensors, opts: LossOptions = {}): Promise<Dispatch[]> {
   const dims = validate('softScoreLoss', t);
+  const lambda = x0WeightOf(opts);
   const { levels, grad, perSample, loss } = t;
   const caps = opts.generic ? {} : (corruption.capabilities ?? {});
-  if (caps.identity) return coldX0Loss(gpu, t);
+  if (caps.identity) return x0Dispatches(gpu, dims, t, lambda);
   const work = workTensor(gpu, dims, opts, 'softScoreLoss');
-  const residual = await lossKernel(gpu, 'residual', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: grad, perSample });
   if (caps.heatSpectrum)
     return [
-      residual,
+      await lossKernel(gpu, 'residual', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: grad, perSample }),
       ...(await dctForward(gpu, grad, work)),
-      await lossKernel(gpu, 'blur_spectral_loss', dims, { levels, out: work, perSample }),
+      await lossKernel(gpu, 'blur_spectral_loss', dims, { levels, out: work, perSample }, lambda),
       ...(await dctInverse(gpu, work, grad)),
       await lossKernel(gpu, 'batch_mean', dims, { levels, out: loss, perSample }),
     ];
+  // The generic path with lambda > 0 keeps e in a second work tensor for the x0 term.
+  const e = lambda > 0 ? gpu.tensor(dims, 'softScoreLoss:residual') : grad;
   return [
-    residual,
-    ...(await corruption.apply(gpu, grad, work, levels)),
-    await lossKernel(gpu, 'sumsq_scale', dims, { levels, out: work, perSample }),
+    await lossKernel(gpu, 'residual', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: e, perSample }),
+    ...(await corruption.apply(gpu, e, work, levels)),
+    await lossKernel(gpu, 'sumsq_scale', dims, { a: lambda > 0 ? e : undefined, levels, out: work, perSample }, lambda),
     ...(await corruption.adjoint(gpu, work, grad, levels)),
+    ...(lambda > 0 ? [await lossKernel(gpu, 'add_x0_term', dims, { a: e, levels, out: grad, perSample }, lambda)] : []),
     await lossKernel(gpu, 'batch_mean', dims, { levels, out: loss, perSample }),
+  ];
+}
+
+/** (1 + lambda) times the x0 loss (lambda = 0: the x0 loss itself): 2 dispatches. */
+async function x0Dispatches(gpu: Gpu, dims: readonly number[], t: LossTensors, lambda: number): Promise<Dispatch[]> {
+  const { levels, perSample } = t;
+  return [
+    await lossKernel(gpu, 'x0_loss', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: t.grad, perSample }, lambda),
+    await lossKernel(gpu, 'batch_mean', dims, { levels, out: t.loss, perSample }),
   ];
 }
 
 /** Cold-Diffusion-style x0 loss: L = mean_b w_b / n ||phi + x_t - x0||^2 and dL/dphi (2 dispatches). */
 export async function coldX0Loss(gpu: Gpu, t: LossTensors): Promise<Dispatch[]> {
-  const dims = validate('coldX0Loss', t);
-  const { levels, perSample } = t;
-  return [
-    await lossKernel(gpu, 'x0_loss', dims, { a: t.phi, b: t.xt, c: t.x0, levels, out: t.grad, perSample }),
-    await lossKernel(gpu, 'batch_mean', dims, { levels, out: t.loss, perSample }),
-  ];
+  return x0Dispatches(gpu, validate('coldX0Loss', t), t, 0);
 }
 
 export type DsmTensors = Omit<LossTensors, 'x0'> & {
@@ -162,8 +186,9 @@ export async function corruptBatch(gpu: Gpu, corruption: Corruption, x0: Tensor,
 export const LOSSES = ['soft', 'x0', 'dsm'] as const;
 export type LossName = (typeof LOSSES)[number];
 
-/** The dispatches of loss `name` (soft score matching, the x0 loss or DSM; DSM reads `noise`). */
-export function planLoss(gpu: Gpu, name: LossName, corruption: Corruption, t: LossTensors & { noise: Tensor }, opts: LossOptions = {}): Promise<Dispatch[]> {
+/** The dispatches of loss `name` (soft score matching, the x0 loss or DSM; DSM reads `noise`); an x0 weight is the soft loss's only. */
+export async function planLoss(gpu: Gpu, name: LossName, corruption: Corruption, t: LossTensors & { noise: Tensor }, opts: LossOptions = {}): Promise<Dispatch[]> {
+  if (name !== 'soft' && x0WeightOf(opts) > 0) throw new ValueError(`x0Weight ${opts.x0Weight} applies to the soft loss only, not to '${name}'.`, 'Use loss soft, or x0Weight 0.');
   switch (name) {
     case 'soft':
       return softScoreLoss(gpu, corruption, t, opts);

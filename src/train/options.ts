@@ -11,7 +11,7 @@ import type { SamplerKind } from '../diffusion/samplers.ts';
 import type { Corruption } from '../diffusion/types.ts';
 import {
   MAX_ATTENTION_HEADS, MAX_BATCH, MAX_BATCH_BYTES, MAX_CHANNELS, MAX_IMAGE_SIZE, MAX_LEVELS, MAX_PREVIEW_IMAGES, MAX_PRIOR_BANK,
-  MAX_RES_BLOCKS, MAX_SAMPLER_STEPS, MAX_STEPS, MAX_TIME_WIDTH,
+  MAX_RES_BLOCKS, MAX_SAMPLER_STEPS, MAX_STEPS, MAX_TIME_WIDTH, MAX_X0_WEIGHT,
 } from '../base/limits.ts';
 import { LOSSES, type LossName } from '../diffusion/losses.ts';
 
@@ -52,6 +52,12 @@ export interface TrainerOptions {
   noise?: ScheduleJSON;
   /** `'soft'` (soft score matching, default), `'x0'` (Cold Diffusion's reconstruction loss) or `'dsm'` (multi-level denoising score matching). */
   loss?: LossName;
+  /**
+   * Soft loss only: lambda, the weight of the x0 loss added to it, ||C_t e||^2 + lambda ||e||^2 with
+   * e = x0hat - x0. Default 0 (the paper's soft loss); the main job uses 0.1 (docs/quality.md: it
+   * constrains x0hat in the bands the blur has removed, which the momentum sampler adds back).
+   */
+  x0Weight?: number;
   /** Loss weight w(t): `'uniform'` (1, default) or `'inverse-variance'` (sigma^-2 clamped to 1e4). */
   weighting?: WeightingName;
   /** One t per stratum of [tMin, 1] per batch (lower-variance loss) instead of i.i.d. draws. Default true. */
@@ -171,6 +177,7 @@ export function resolveOptions(o: TrainerOptions, data: DataShape): ResolvedOpti
     corruption,
     noise: o.noise ?? defaultNoiseSchedule(corruptionName).toJSON(),
     loss: o.loss ?? 'soft',
+    x0Weight: o.x0Weight ?? 0,
     weighting: o.weighting ?? 'uniform',
     stratified: o.stratified ?? true,
     tMin: o.tMin ?? 1e-5,
@@ -191,6 +198,8 @@ export function resolveOptions(o: TrainerOptions, data: DataShape): ResolvedOpti
   check(Number.isFinite(r.weightDecay) && r.weightDecay >= 0, 'weightDecay', r.weightDecay, 'Use 0 or a small positive value.');
   check(typeof r.emaDecay === 'number' && r.emaDecay >= 0 && r.emaDecay <= 1, 'emaDecay', r.emaDecay, 'Use a decay in [0, 1] such as 0.999.');
   check((LOSSES as readonly string[]).includes(r.loss), 'loss', r.loss, `Use one of ${LOSSES.join(', ')}.`);
+  check(typeof r.x0Weight === 'number' && Number.isFinite(r.x0Weight) && r.x0Weight >= 0 && r.x0Weight <= MAX_X0_WEIGHT, 'x0Weight', r.x0Weight, `Use 0 (the soft loss alone) or a weight up to ${MAX_X0_WEIGHT} such as 0.1.`);
+  check(r.x0Weight === 0 || r.loss === 'soft', 'x0Weight', r.x0Weight, `The x0 weight applies to the soft loss only (loss is '${r.loss}'); use 0.`);
   check((WEIGHTINGS as readonly string[]).includes(r.weighting), 'weighting', r.weighting, `Use one of ${WEIGHTINGS.join(', ')}.`);
   check(typeof r.tMin === 'number' && r.tMin > 0 && r.tMin < 1, 'tMin', r.tMin, 'Use a small positive value such as 1e-5.');
   check(Number.isInteger(r.seed) && r.seed >= 0 && r.seed <= 0xffffffff, 'seed', r.seed, 'Use an integer in [0, 2^32).');

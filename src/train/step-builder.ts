@@ -57,7 +57,7 @@ export async function buildTrainingPlan(gpu: Gpu, dataset: Dataset, o: ResolvedO
   });
   const rng = new RngState(gpu, mixSeed(o.seed, SEED_STREAM.noise), 0);
   const prepare = [await randomNormal(gpu, eta, rng), ...(await corruptBatch(gpu, corruption, x0, eta, levels, net.x))];
-  const lossDispatches = await planLoss(gpu, o.loss, corruption, { phi: net.phi, xt: net.x, x0, levels, grad: net.dPhi, perSample, loss, noise: eta });
+  const lossDispatches = await planLoss(gpu, o.loss, corruption, { phi: net.phi, xt: net.x, x0, levels, grad: net.dPhi, perSample, loss, noise: eta }, { x0Weight: o.x0Weight });
   const step = new TrainingStep(gpu, net, { prepare, loss: lossDispatches, lossTensor: loss, optimizer: optimizer.dispatches() });
   return { net, optimizer, streamer, step, levels, rng, perSample, loss };
 }

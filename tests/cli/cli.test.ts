@@ -87,6 +87,9 @@ describe('train, resume and sample a tiny model', () => {
     // blur with no noise flag: the main job's noise range (MAIN_JOB.noiseMax, docs/quality.md), not the library's 0.01..0.1
     expect(r.err).toContain(`noise 0.01..${MAIN_JOB.noiseMax}`);
     expect((JSON.parse(await readFile(join(out, 'options.json'), 'utf8')) as { noise: unknown }).noise).toEqual({ kind: 'geometric', min: 0.01, max: MAIN_JOB.noiseMax });
+    // and the soft loss with the main job's x0 weight (docs/quality.md)
+    expect(r.err).toContain(`soft loss + ${MAIN_JOB.x0Weight} x0`);
+    expect((JSON.parse(await readFile(join(out, 'options.json'), 'utf8')) as { x0Weight: unknown }).x0Weight).toBe(MAIN_JOB.x0Weight);
 
     const resumed = await cli('train', '--resume', join(out, 'checkpoint.safetensors'), '--steps', '6', '--out', out, '--progress', 'off');
     expect(resumed.code).toBe(0);
@@ -141,6 +144,26 @@ test('train --noise-min / --noise-max set the geometric noise schedule; a decrea
   const bad = await cli('train', '--data', 'blobs', '--length', '12', ...TINY_ARGS, '--steps', '1', '--noise-min', '0.5', '--noise-max', '0.2', '--out', join(dir, 'bad-noise'));
   expect(bad.code).not.toBe(0);
   expect(bad.err).toMatch(/--noise-max 0.2 is below --noise-min 0.5/);
+});
+
+test('train --x0-weight: 0 is the paper\'s soft loss; other losses take none; bad values are refused', async () => {
+  const run = (name: string, ...args: string[]) => cli('train', '--data', 'blobs', '--length', '12', ...TINY_ARGS, '--steps', '1', '--sample-every', '0', '--final-eval', '0', '--out', join(dir, name), ...args);
+  const opts = async (name: string) => JSON.parse(await readFile(join(dir, name, 'options.json'), 'utf8')) as { loss: string; x0Weight: number };
+  const zero = await run('x0w-zero', '--x0-weight', '0');
+  expect(zero.code).toBe(0);
+  expect(zero.err).toContain('soft loss, adapter');
+  expect((await opts('x0w-zero')).x0Weight).toBe(0);
+  const dsm = await run('x0w-dsm', '--loss', 'dsm');
+  expect(dsm.code).toBe(0);
+  expect(await opts('x0w-dsm')).toMatchObject({ loss: 'dsm', x0Weight: 0 });
+  const mixed = await run('x0w-dsm-bad', '--loss', 'dsm', '--x0-weight', '0.1');
+  expect(mixed.code).toBe(2);
+  expect(mixed.err).toMatch(/--x0-weight 0.1 applies to --loss soft only/);
+  for (const bad of ['-1', 'abc', '1e9']) {
+    const b = await run(`x0w-${bad}`, '--x0-weight', bad);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/--x0-weight.*expected a number in \[0, 1000\]/);
+  }
 });
 
 test('the CLI entry runs as its own process (scripts/run-ts.mjs) and exits 2 on a usage error', () => {

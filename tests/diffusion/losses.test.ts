@@ -1,6 +1,6 @@
 // Losses and forward corruption: float64 references checked by finite differences, the GPU against
 // the references (loss, per-sample values, gradient), for the DCT blur (spectral and generic paths),
-// the soft mask, identity, and the DSM and x0 objectives.
+// the soft mask, identity, the soft loss with an x0 weight, and the DSM and x0 objectives.
 import { describe, expect, test } from 'vitest';
 import { useGpu } from '../helpers/gpu.ts';
 import { expectClose } from '../helpers/expect-close.ts';
@@ -9,7 +9,7 @@ import { randn, f32 } from '../helpers/random.ts';
 import { DctBlur } from '../../src/diffusion/blur.ts';
 import { SoftMask } from '../../src/diffusion/mask.ts';
 import { IdentityCorruption } from '../../src/diffusion/identity.ts';
-import { coldX0Loss, corruptBatch, dsmLoss, softScoreLoss, type LossTensors } from '../../src/diffusion/losses.ts';
+import { coldX0Loss, corruptBatch, dsmLoss, planLoss, softScoreLoss, type LossTensors } from '../../src/diffusion/losses.ts';
 import { ShapeError, ValueError } from '../../src/gpu/errors.ts';
 import { blurRef, dctBatchRef, dTerm, levelsOf, type Dims } from '../reference/blur.ts';
 import { maskRef } from '../reference/mask.ts';
@@ -66,6 +66,15 @@ describe('reference losses match finite differences (float64)', () => {
     for (const [op, adj] of [[blurOp(d, s), blurOp(d, s)], [maskOp(d, [0.3, 0.6]), maskOp(d, [0.3, 0.6])]] as const)
       checkGradients(([phi]) => Float64Array.of(softLossRef(phi!, v.xt, v.x0, 2, [1, 0.5], op, adj).loss), ([phi], g) => [softLossRef(phi!, v.xt, v.x0, 2, [1, 0.5], op, adj).grad.map((x) => x * g[0]!)], [v.phi.slice()], { names: ['phi'] });
   });
+  test('soft loss with an x0 weight, with blur and with mask', () => {
+    for (const [op, adj] of [[blurOp(d, s), blurOp(d, s)], [maskOp(d, [0.3, 0.6]), maskOp(d, [0.3, 0.6])]] as const) {
+      const f = (phi: Float64Array) => softLossRef(phi, v.xt, v.x0, 2, [1, 0.5], op, adj, 0.3);
+      checkGradients(([phi]) => Float64Array.of(f(phi!).loss), ([phi], g) => [f(phi!).grad.map((x) => x * g[0]!)], [v.phi.slice()], { names: ['phi'] });
+    }
+    // and lambda adds exactly lambda times the x0 loss
+    const [mixed, soft, x0] = [softLossRef(v.phi, v.xt, v.x0, 2, [1, 0.5], blurOp(d, s), blurOp(d, s), 0.3), softLossRef(v.phi, v.xt, v.x0, 2, [1, 0.5], blurOp(d, s), blurOp(d, s)), softLossRef(v.phi, v.xt, v.x0, 2, [1, 0.5], id, id)];
+    expect(Math.abs(mixed.loss - soft.loss - 0.3 * x0.loss)).toBeLessThan(1e-12 * mixed.loss);
+  });
   test('DSM loss with blur', () => {
     const f = (phi: Float64Array) => dsmLossRef(phi, v.xt, v.z, 2, [0.05, 0.2], [1, 3], blurOp(d, s), blurOp(d, s));
     checkGradients(([phi]) => Float64Array.of(f(phi!).loss), ([phi], g) => [f(phi!).grad.map((x) => x * g[0]!)], [v.phi.slice()], { names: ['phi'], atol: 1e-6 });
@@ -94,6 +103,34 @@ describe('soft score matching on the GPU', () => {
     expectLoss(idl, softLossRef(idl.v.phi, idl.v.xt, idl.v.x0, 3, weights, id, id), 'identity');
     const idg = await gpuLoss(dims, (t) => softScoreLoss(ctx.gpu, new IdentityCorruption(), t, { generic: true }), 3, levelsOf(cs, sigmas, weights));
     expectLoss(idg, softLossRef(idg.v.phi, idg.v.xt, idg.v.x0, 3, weights, id, id), 'identity generic');
+  });
+
+  test.each([
+    ['DCT blur, spectral path', 'blur', false],
+    ['DCT blur, generic path', 'blur', true],
+    ['soft mask (generic path)', 'mask', false],
+    ['identity (x0 path)', 'identity', false],
+    ['identity, generic path', 'identity', true],
+  ] as const)('with an x0 weight (lambda 0.25): %s', async (label, kind, generic) => {
+    const lambda = 0.25;
+    const cs = kind === 'mask' ? fr([0.1, 0.5, 0.8]) : blurs;
+    const corruption: Corruption = kind === 'blur' ? new DctBlur({ height: 8 }) : kind === 'mask' ? new SoftMask({ width: 0.2 }) : new IdentityCorruption();
+    const op = kind === 'blur' ? blurOp(dims, blurs) : kind === 'mask' ? maskOp(dims, cs) : id;
+    const got = await gpuLoss(dims, (t) => softScoreLoss(ctx.gpu, corruption, t, { generic, x0Weight: lambda }), 11, levelsOf(cs, sigmas, weights));
+    const ref = softLossRef(got.v.phi, got.v.xt, got.v.x0, 3, weights, op, op, lambda);
+    expectLoss(got, ref, label);
+    // the x0 term is really there: lambda = 0 is a different answer
+    const plain = softLossRef(got.v.phi, got.v.xt, got.v.x0, 3, weights, op, op);
+    expect(Math.abs(got.loss - plain.loss)).toBeGreaterThan(0.05 * plain.loss);
+  });
+
+  test('an x0 weight is refused outside [0, 1000] and with the x0 and DSM losses', async () => {
+    const { gpu } = ctx;
+    const t = { phi: gpu.tensor(dims), xt: gpu.tensor(dims), x0: gpu.tensor(dims), noise: gpu.tensor(dims), levels: gpu.tensor([3, 4]), grad: gpu.tensor(dims), perSample: gpu.tensor([3]), loss: gpu.tensor([1]) };
+    const blur = new DctBlur({ height: 8 });
+    for (const bad of [-0.1, Number.NaN, Infinity, 1001]) await expect(softScoreLoss(gpu, blur, t, { x0Weight: bad })).rejects.toThrow(/x0Weight/);
+    for (const name of ['x0', 'dsm'] as const) await expect(planLoss(gpu, name, blur, t, { x0Weight: 0.1 })).rejects.toThrow(/soft loss only/);
+    await expect(planLoss(gpu, 'x0', blur, t, { x0Weight: 0 })).resolves.toHaveLength(2);
   });
 
   test('the blur inside the loss matters (differs from the x0 loss), batch of 1', async () => {
@@ -150,18 +187,19 @@ describe('DSM and the forward corruption on the GPU', () => {
 });
 
 describe('soft loss optimum (SPEC section 6)', () => {
-  // Gaussian data, diagonal in the DCT basis with variance s_kl; blur std 1 px, noise sigma 0.1. For
-  // denoisers X0hat = a .* X_t the soft loss is quadratic in each a_kl; its gradient from the GPU at
-  // a = 0 (phi = -x_t) and a = 1 (phi = 0) locates the minimiser, which must be the exact denoiser
-  // a* = d s / (d^2 s + sigma^2) (up to sampling error), and not a = 1/d or the x0-loss answer.
-  test('the minimiser over linear denoisers is the exact Gaussian denoiser', async () => {
+  // Gaussian data, diagonal in the DCT basis with variance s_kl; noise sigma 0.1. For denoisers
+  // X0hat = a .* X_t the soft loss (with any x0 weight lambda) is quadratic in each a_kl; its gradient
+  // from the GPU at a = 0 (phi = -x_t) and a = 1 (phi = 0) locates the minimiser, which must be the
+  // exact denoiser a* = d s / (d^2 s + sigma^2) (up to sampling error), and not a = 1/d or the x0-loss answer.
+  const [B, H, W] = [512, 8, 8];
+  const hw = H * W;
+  const sigma = Math.fround(0.1);
+  const s = Float64Array.from({ length: hw }, (_, i) => 1 / (1 + Math.floor(i / W) + (i % W)) ** 2);
+
+  /** Per frequency: the GPU's minimiser, the exact one, the slope's standard error, d_k, and |dL/da_k| at a = 0. */
+  async function linearOptimum(sigmaB: number, x0Weight: number) {
     const { gpu } = ctx;
-    const [B, H, W] = [512, 8, 8];
     const d: Dims = [B, 1, H, W];
-    const hw = H * W;
-    const sigmaB = 1;
-    const sigma = Math.fround(0.1);
-    const s = Float64Array.from({ length: hw }, (_, i) => 1 / (1 + Math.floor(i / W) + (i % W)) ** 2);
     const coeffs = randn(B * hw, 77).map((v, i) => v * Math.sqrt(s[i % hw]!));
     const x064 = dctBatchRef(coeffs, d, true);
     const z64 = randn(B * hw, 78);
@@ -174,16 +212,14 @@ describe('soft loss optimum (SPEC section 6)', () => {
     const xtv = Float64Array.from(await gpu.read(xt));
     const gradAt = async (phi: Float64Array) => {
       const t = { phi: gpu.upload(f32(phi), d), xt, x0, levels, grad: gpu.tensor(d), perSample: gpu.tensor([B]), loss: gpu.tensor([1]) };
-      gpu.recorder().run(await softScoreLoss(gpu, blur, t)).submit();
+      gpu.recorder().run(await softScoreLoss(gpu, blur, t, { x0Weight })).submit();
       return dctBatchRef(Float64Array.from(await gpu.read(t.grad)), d);
     };
     const g0 = await gradAt(xtv.map((v) => -v));
     const g1 = await gradAt(new Float64Array(B * hw));
     const Xt = dctBatchRef(xtv, d);
     const X0 = dctBatchRef(x064, d);
-    let worstNaive = 0;
-    let counted = 0;
-    for (let k = 0; k < hw; k++) {
+    return Array.from({ length: hw }, (_, k) => {
       let d0 = 0, d1 = 0, s0t = 0, stt = 0;
       for (let b = 0; b < B; b++) {
         const i = b * hw + k;
@@ -193,19 +229,44 @@ describe('soft loss optimum (SPEC section 6)', () => {
         stt += Xt[i]! ** 2;
       }
       const dk = dTerm(Math.floor(k / W), k % W, H, W, sigmaB);
-      if (dk < 0.05) continue; // d^2 below ~1e-3: the loss barely sees this frequency
-      const aGpu = -d0 / (d1 - d0);
-      expect(Math.abs(aGpu - s0t / stt)).toBeLessThan(1e-3 * Math.abs(s0t / stt) + 1e-4); // the GPU gradient is exact
       const varT = dk * dk * s[k]! + sigma * sigma;
       const aStar = (dk * s[k]!) / varT;
       // sampling error of the regression slope S_0t / S_tt: sqrt(Var(X0 | Xt) / (B Var Xt))
       const stderr = Math.sqrt((s[k]! - aStar * aStar * varT) / (B * varT));
-      expect(Math.abs(aGpu - aStar) / stderr, `frequency ${k}: a ${aGpu} vs exact ${aStar}`).toBeLessThan(4.5);
-      worstNaive = Math.max(worstNaive, Math.abs(aGpu - 1 / dk) / stderr);
+      return { k, dk, aGpu: -d0 / (d1 - d0), aSample: s0t / stt, aStar, stderr, slope: Math.abs(d0) };
+    });
+  }
+
+  test('the minimiser over linear denoisers is the exact Gaussian denoiser', async () => {
+    let worstNaive = 0;
+    let counted = 0;
+    for (const f of await linearOptimum(1, 0)) {
+      if (f.dk < 0.05) continue; // d^2 below ~1e-3: the loss barely sees this frequency
+      expect(Math.abs(f.aGpu - f.aSample)).toBeLessThan(1e-3 * Math.abs(f.aSample) + 1e-4); // the GPU gradient is exact
+      expect(Math.abs(f.aGpu - f.aStar) / f.stderr, `frequency ${f.k}: a ${f.aGpu} vs exact ${f.aStar}`).toBeLessThan(4.5);
+      worstNaive = Math.max(worstNaive, Math.abs(f.aGpu - 1 / f.dk) / f.stderr);
       counted++;
     }
     expect(counted).toBeGreaterThan(8);
     // and the minimiser is not the naive inverse 1/d (which the noise makes wrong)
     expect(worstNaive).toBeGreaterThan(50);
+  });
+
+  test('with an x0 weight the minimiser is the exact denoiser at every frequency, also where the blur removed it', async () => {
+    // Blur std 2 px: d_k^2 ranges from 1 down to ~1e-26. Where d_k^2 << lambda the soft loss alone
+    // has no gradient for a_k (the network's x0hat there is never trained), and the x0 term makes
+    // the minimiser the posterior mean E[X0 | Xt] = a* Xt there too (a* ~ 0 where d_k ~ 0).
+    const mixed = await linearOptimum(2, 0.1);
+    const soft = await linearOptimum(2, 0);
+    let removed = 0;
+    for (const f of mixed) {
+      expect(Math.abs(f.aGpu - f.aSample)).toBeLessThan(1e-3 * Math.abs(f.aSample) + 1e-4);
+      expect(Math.abs(f.aGpu - f.aStar) / f.stderr, `frequency ${f.k}: a ${f.aGpu} vs exact ${f.aStar}`).toBeLessThan(4.5);
+      if (f.dk * f.dk < 1e-6) {
+        removed++;
+        expect(soft[f.k]!.slope, `frequency ${f.k}: the soft loss alone still sees it`).toBeLessThan(1e-3 * f.slope); // measured <= 2e-5: float32 rounding
+      }
+    }
+    expect(removed).toBeGreaterThan(16);
   });
 });

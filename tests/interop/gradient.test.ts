@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 /** One engine step on a fixed batch: the loss, per-sample losses, x_t and every flat copy after the step. */
-async function engineStep(ck: DecodedCheckpoint, loss: LossName, x0: Float32Array, eta: Float32Array, levels: Float32Array) {
+async function engineStep(ck: DecodedCheckpoint, loss: LossName, x0: Float32Array, eta: Float32Array, levels: Float32Array, x0Weight = 0) {
   const gpu = ctx.gpu.scope('interop:grad'); // owns every buffer of this step; destroyed at the end
   const o = ck.fields.options;
   const cfg = o.model;
@@ -51,7 +51,7 @@ async function engineStep(ck: DecodedCheckpoint, loss: LossName, x0: Float32Arra
     lr: o.lr, warmupSteps: o.warmupSteps, clipNorm: o.clipNorm, weightDecay: o.weightDecay, emaDecay: o.emaDecay,
   });
   const t = { phi: net.phi, xt: net.x, x0: x0t, levels: lv, grad: net.dPhi, perSample, loss: lossT };
-  const lossDispatches = loss === 'x0' ? await coldX0Loss(gpu, t) : loss === 'dsm' ? await dsmLoss(gpu, corruption, { ...t, noise: etat }) : await softScoreLoss(gpu, corruption, t);
+  const lossDispatches = loss === 'x0' ? await coldX0Loss(gpu, t) : loss === 'dsm' ? await dsmLoss(gpu, corruption, { ...t, noise: etat }) : await softScoreLoss(gpu, corruption, t, { x0Weight });
   const step = new TrainingStep(gpu, net, { prepare: await corruptBatch(gpu, corruption, x0t, etat, lv, net.x), loss: lossDispatches, lossTensor: lossT, optimizer: opt.dispatches() });
   try {
     const value = await step.run({ readLoss: true })!;
@@ -103,20 +103,21 @@ describe('one training step, PyTorch vs the engine', () => {
     return { x0, eta, levels, dims: [n, cfg.inChannels, cfg.imageSize, cfg.imageSize] };
   };
 
-  for (const loss of ['soft', 'x0', 'dsm'] as const) {
-    test(`${loss} loss: the loss, every gradient${loss === 'soft' ? ', the Adam moments and the EMA after the step' : ''}`, async () => {
+  for (const [loss, x0Weight] of [['soft', 0], ['x0', 0], ['dsm', 0], ['soft', 0.1]] as const) {
+    const label = x0Weight > 0 ? `${loss} loss + ${x0Weight} x0 loss` : `${loss} loss`;
+    test(`${label}: the loss, every gradient${loss === 'soft' && !x0Weight ? ', the Adam moments and the EMA after the step' : ''}`, async () => {
       const { x0, eta, levels, dims } = batch();
-      const engine = await engineStep(ckpt, loss, x0, eta, levels);
+      const engine = await engineStep(ckpt, loss, x0, eta, levels, x0Weight);
       const inputs = writeTensors(join(tmp.dir, `grad-${loss}.safetensors`), {
         x0: { shape: dims, data: x0 }, eta: { shape: dims, data: eta }, levels: { shape: [dims[0]!, LEVEL_STRIDE], data: levels },
       });
-      const torch = runTorch(tmp.dir, 'grad', { checkpoint: ckptPath, inputs, loss });
+      const torch = runTorch(tmp.dir, 'grad', { checkpoint: ckptPath, inputs, loss, x0Weight });
       const xt = maxDiff(torch.get('xt')!, engine.xt);
       const lossRel = Math.abs(torch.get('loss')![0]! - engine.loss) / engine.loss;
       const per = maxDiff(torch.get('perSample')!, engine.perSample);
       const grad = copyDiff(torch, 'grad', engine.grad);
       const normRel = Math.abs(torch.get('gradNorm')![0]! - engine.gradNorm) / engine.gradNorm;
-      console.log(`${loss}: loss ${engine.loss.toExponential(4)} rel diff ${lossRel.toExponential(2)}; per-sample max diff ${per.abs.toExponential(2)}; x_t ${xt.abs.toExponential(2)}; ` +
+      console.log(`${label}: loss ${engine.loss.toExponential(4)} rel diff ${lossRel.toExponential(2)}; per-sample max diff ${per.abs.toExponential(2)}; x_t ${xt.abs.toExponential(2)}; ` +
         `gradient max |diff| ${grad.abs.toExponential(3)} of max |g| ${grad.scale.toExponential(3)}; grad norm ${engine.gradNorm.toExponential(4)} rel diff ${normRel.toExponential(2)}`);
       expect(grad.scale).toBeGreaterThan(0);
       // float32 both sides, different summation orders (autograd vs explicit backward). Measured:
@@ -127,7 +128,7 @@ describe('one training step, PyTorch vs the engine', () => {
       expect(per.abs).toBeLessThan(1e-5 * per.scale);
       expect(grad.abs).toBeLessThan(2e-5 * grad.scale);
       expect(normRel).toBeLessThan(1e-5);
-      if (loss !== 'soft') return;
+      if (loss !== 'soft' || x0Weight) return;
       // After AdamW: m = (1 - b1) clip g and v = (1 - b2) (clip g)^2 (relative 1e-4 of their largest
       // values); the EMA mixes old and new weights; the weights themselves move by lr * m/(sqrt(v) +
       // eps), about lr * sign(g), which float error can flip where g ~ 0: bounded by 2 lr_t.

@@ -64,7 +64,7 @@ def cmd_grad(a):
     x0, eta, levels = (torch.from_numpy(inp[k]) for k in ('x0', 'eta', 'levels'))
     corr = corruption_from_json(o['corruption'])
     xt = corrupt(corr, x0, eta, levels)
-    loss, per = training_loss(a.get('loss', o['loss']), corr, net(xt, levels), xt, x0, eta, levels)
+    loss, per = training_loss(a.get('loss', o['loss']), corr, net(xt, levels), xt, x0, eta, levels, a.get('x0Weight', o.get('x0Weight', 0)))
     loss.backward()
     params = dict(net.named_parameters())
     grads = {f'grad.{k}': p.grad.clone().numpy() for k, p in params.items()}

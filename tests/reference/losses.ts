@@ -17,13 +17,17 @@ function perSampleSums(v: Float64Array, batch: number, f: (x: number) => number)
   return out;
 }
 
-/** Soft score matching: per_sample = w/n ||C e||^2, grad = 2 w/(B n) C^T C e, e = phi + xt - x0. */
-export function softLossRef(phi: Float64Array, xt: Float64Array, x0: Float64Array, batch: number, weights: readonly number[], op: Op, adj: Op): LossRef {
+/** Soft score matching with x0 weight lambda: per_sample = w/n (||C e||^2 + lambda ||e||^2),
+ *  grad = 2 w/(B n) (C^T C e + lambda e), e = phi + xt - x0 (lambda = 0: the paper's soft loss). */
+export function softLossRef(phi: Float64Array, xt: Float64Array, x0: Float64Array, batch: number, weights: readonly number[], op: Op, adj: Op, lambda = 0): LossRef {
   const n = phi.length / batch;
-  const u = op(add(add(phi, xt), x0, -1));
-  const perSample = perSampleSums(u, batch, (v) => v * v).map((s, b) => (weights[b]! * s) / n);
-  const scaled = u.map((v, i) => (2 * weights[Math.floor(i / n)]! * v) / (batch * n));
-  return { loss: perSample.reduce((a, b) => a + b, 0) / batch, perSample, grad: adj(scaled) };
+  const e = add(add(phi, xt), x0, -1);
+  const u = op(e);
+  const ee = perSampleSums(e, batch, (v) => v * v);
+  const perSample = perSampleSums(u, batch, (v) => v * v).map((s, b) => (weights[b]! * (s + lambda * ee[b]!)) / n);
+  const g = (i: number) => (2 * weights[Math.floor(i / n)]!) / (batch * n);
+  const grad = add(adj(u.map((v, i) => g(i) * v)), e.map((v, i) => g(i) * lambda * v));
+  return { loss: perSample.reduce((a, b) => a + b, 0) / batch, perSample, grad };
 }
 
 /** DSM epsilon form: r = (C(phi + xt) - xt)/sigma + z, per_sample = w/(2n) ||r||^2, grad = w/(B n sigma) C^T r. */

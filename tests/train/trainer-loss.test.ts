@@ -49,7 +49,7 @@ function referenceLoss(t: Trainer, flat: Float32Array): number {
   const phi = unetRef(o.model, lookup, xt, Float64Array.from(ts));
   if (o.loss === 'dsm') return dsmLossRef(phi, xt, eta, B, sigmas, weights, op, op).loss;
   const identity: Op = (x) => x.slice();
-  return softLossRef(phi, xt, x0, B, weights, o.loss === 'x0' ? identity : op, o.loss === 'x0' ? identity : op).loss;
+  return softLossRef(phi, xt, x0, B, weights, o.loss === 'x0' ? identity : op, o.loss === 'x0' ? identity : op, o.x0Weight).loss;
 }
 
 describe("the trainer's loss against float64", () => {
@@ -58,6 +58,8 @@ describe("the trainer's loss against float64", () => {
     ['identity, soft (the identity capability: the x0 loss)', { corruption: 'identity', loss: 'soft' }],
     ['mask, DSM (the generic apply / adjoint path)', { corruption: 'mask', loss: 'dsm' }],
     ['blur, x0 loss, inverse-variance weights', { corruption: 'blur', loss: 'x0', weighting: 'inverse-variance' }],
+    ['blur, soft + 0.1 x the x0 loss (the main job)', { corruption: 'blur', loss: 'soft', x0Weight: 0.1 }],
+    ['mask, soft + 0.5 x the x0 loss (the generic path with the x0 term)', { corruption: 'mask', loss: 'soft', x0Weight: 0.5 }],
   ];
   test.each(cases)('%s', async (_, extra) => {
     const { gpu } = ctx;
