@@ -2,7 +2,8 @@
 //   --checkpoint X   sample `--count` images from a training checkpoint (in batches of --batch, batch i
 //                    with seed mixSeed(--seed, i): the same seeds for every checkpoint and sampler)
 //   --images P       score a folder of PNG/JPEG images or a grid PNG written by softdiff
-//   --real           score `--count` real digits from the classifier's training split (the floor)
+//   --real           score `--count` real digits from the classifier's training split (the floor); with
+//                    another --reference, `--count` of that data set's own images (an optimistic floor)
 //   --distort D      damage the --real or --images images first (blur:2, noise:0.1, speckle:0.05,
 //                    uniform): the calibration rows of docs/quality.md
 //   --reference R    compare with another data set or folder instead (emoji, <folder>...): the
@@ -22,7 +23,7 @@ import { decodeCheckpointFile, type DecodedCheckpoint } from '../train/checkpoin
 import { SoftDiffusion } from '../api/soft-diffusion.ts';
 import { gridCells } from '../eval/grid-cells.ts';
 import { describeDistortion, distort, parseDistortion, type Distortion } from '../eval/distortions.ts';
-import { imagesAt, realImages } from '../eval/reference.ts';
+import { datasetSample, imagesAt, realImages } from '../eval/reference.ts';
 import { PR_NEIGHBOURS, clip01, dctSpectrum, type Evaluator } from '../eval/evaluator.ts';
 import { diagonalFrechetDistance } from '../eval/metrics.ts';
 import { batchSeed } from '../eval/sample-set.ts';
@@ -57,7 +58,7 @@ export function evalCommand(io: CliIo): Command {
     .description('score samples of a checkpoint, a folder or grid of images, or real digits against the held-out MNIST digits; one JSON line')
     .option('--checkpoint <file>', 'sample from this training checkpoint and score the samples')
     .option('--images <folder|grid.png>', 'score existing images: a folder of PNG/JPEG files or a grid PNG written by softdiff')
-    .option('--real', "score real digits from the classifier's training split (the floor of every score)")
+    .option('--real', "score real digits from the classifier's training split (the floor of every score); with another --reference, --count of its own images")
     .addOption(new Option('--sampler <kind>', "sampler (default: the checkpoint's preview sampler)").choices(SAMPLER_CHOICES))
     .option('--steps <n>', 'sampler steps (NFE; noise levels for langevin)', intIn(1, MAX_SAMPLER_STEPS, 'the most sampler steps'), EVAL_DEFAULTS.steps)
     .option('--count <n>', 'images to sample (or real digits to score)', positiveInt, EVAL_DEFAULTS.count)
@@ -209,7 +210,6 @@ async function runEval(f: EvalFlags, io: CliIo): Promise<void> {
  * or a checkpoint's samples) and every image of the reference data set or folder.
  */
 async function runDctEval(f: EvalFlags, io: CliIo): Promise<void> {
-  if (f.real) throw new ValueError('--real scores MNIST digits; it takes no other --reference.');
   if (f.prefixCounts?.length) throw new ValueError('--prefix-counts applies to MNIST scores.');
   const started = performance.now();
   const ckptBytes = f.checkpoint ? await readSafetensorsFile(f.checkpoint, 'checkpoint (--checkpoint)') : null;
@@ -224,15 +224,15 @@ async function runDctEval(f: EvalFlags, io: CliIo): Promise<void> {
   if (model && model.inChannels !== ref.channels) throw new ValueError(`${f.checkpoint} makes ${model.inChannels}-channel images; --reference ${f.reference} has ${ref.channels}.`);
   const per = ref.channels * size * size;
   const refImages = imagesAt(ref, Array.from({ length: ref.length }, (_, i) => i));
-  let images = f.images ? await readImages(f.images, ref.channels as 1 | 3, size, 2, io) : null;
-  const line: Record<string, unknown> = {};
+  let images = f.images ? await readImages(f.images, ref.channels as 1 | 3, size, 2, io) : f.real ? datasetSample(ref, f.count, f.seed) : null;
+  const line: Record<string, unknown> = f.real ? { real: `${ref.name}: ${images!.length / (ref.channels * size * size)} of the reference's own images (an optimistic floor)`, seed: f.seed } : {};
   const gpu = await createNodeGpu();
   try {
     if (ckpt) {
       const s = await sampleCheckpoint(gpu, ckpt, ckptBytes!, { sampler: f.sampler ? samplerKind(f.sampler) : undefined, steps: f.steps, count: f.count, seed: f.seed, batch: f.batch, weights: f.weights, langevinSteps: f.langevinSteps });
       images = s.images;
       Object.assign(line, { checkpoint: f.checkpoint, step: ckpt.fields.step, weights: f.weights, sampler: s.sampler, steps: f.steps, seed: f.seed, batch: Math.min(f.batch, f.count), nfe: s.nfe });
-    } else line.images = f.images;
+    } else if (f.images) line.images = f.images;
     if (f.distort) {
       images = distort(images!, size, f.distort, f.seed);
       line.distort = describeDistortion(f.distort);

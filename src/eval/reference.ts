@@ -38,3 +38,14 @@ export function realImages(data: Dataset, labels: ArrayLike<number>, info: Class
   const order = permutation(train.length, new HostRng(mixSeed(seed, 0x7ea1)));
   return imagesAt(data, Array.from(order.subarray(0, count), (j) => train[j]!));
 }
+
+/**
+ * `count` images of a data set in a seeded order (a smaller count is a prefix of a larger one): the
+ * floor of the DCT distance for data sets without a held-out split. They are part of the reference
+ * they are compared with, so the floor is optimistic (lower than a held-out set would score).
+ */
+export function datasetSample(data: Dataset, count: number, seed = 0): Float32Array {
+  if (!Number.isInteger(count) || count < 2 || count > data.length) throw new ValueError(`--count ${count}: ${data.name} has ${data.length} images.`, `Use a count between 2 and ${data.length}.`);
+  const order = permutation(data.length, new HostRng(mixSeed(seed, 0x7ea1)));
+  return imagesAt(data, Array.from(order.subarray(0, count)));
+}

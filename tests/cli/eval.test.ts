@@ -168,7 +168,13 @@ describe('softdiff eval', () => {
     expect(s.fd).toBeUndefined();
     const blurred = await cli('eval', '--images', folder, '--reference', 'blobs', '--size', '8', '--distort', 'blur:1');
     expect(JSON.parse(blurred.out).dctFd).not.toBe(s.dctFd);
-    expect((await cli('eval', '--real', '--reference', 'blobs')).err).toMatch(/--real scores MNIST digits/);
+    // --real with another reference: its own images, the floor (lower than the foreign images)
+    const real = await cli('eval', '--real', '--reference', 'blobs', '--size', '8', '--count', '64');
+    expect(real.code, real.err).toBe(0);
+    const rs = JSON.parse(real.out) as { count: number; dctFd: number; real: string };
+    expect(rs).toMatchObject({ count: 64, real: expect.stringMatching(/blobs: 64 of the reference's own images/) });
+    expect(rs.dctFd).toBeLessThan(0.25 * s.dctFd);
+    expect((await cli('eval', '--real', '--reference', 'blobs', '--size', '8', '--count', '5000')).err).toMatch(/--count 5000: blobs has 1024 images/);
   });
 
   test('--eval-every on a data set other than MNIST is refused before training', async () => {
