@@ -109,7 +109,8 @@ export async function sampleCheckpoint(gpu: Gpu, ckpt: DecodedCheckpoint, bytes:
       const n = Math.min(batch, s.count - i * batch);
       images.set(r.images.subarray(0, n * per), i * batch * per);
     }
-    return { images, sampler: plan.sampler, nfe: total };
+    // nfe: network evaluations per sample (what the sampler costs), not summed over the batches
+    return { images, sampler: plan.sampler, nfe: plan.nfe };
   } finally {
     model.destroy();
   }

@@ -151,7 +151,8 @@ describe('softdiff eval', () => {
     const ckpt = join(out, 'checkpoint.safetensors');
     const e = await cli('eval', '--checkpoint', ckpt, '--steps', '2', '--count', '5', '--batch', '2', '--sampler', 'naive', '--classifier', classifier, '--progress', 'off');
     expect(e.code, e.err).toBe(0);
-    expect(scores(e.out)).toMatchObject({ checkpoint: ckpt, step: 2, sampler: 'naive', steps: 2, count: 5, batch: 2, seed: 0, weights: 'ema' });
+    // three batches of 2: nfe is per sample (2 steps), not summed over the batches
+    expect(scores(e.out)).toMatchObject({ checkpoint: ckpt, step: 2, sampler: 'naive', steps: 2, count: 5, batch: 2, seed: 0, weights: 'ema', nfe: 2 });
     const distorted = await cli('eval', '--checkpoint', ckpt, '--distort', 'blur:1', '--classifier', classifier);
     expect(distorted.code).toBe(1);
     expect(distorted.err).toMatch(/--distort applies to --real or --images/);
