@@ -37,7 +37,7 @@ from softdiff_torch.schedule import Schedule, default_noise_schedule, fill_level
 from softdiff_torch.unet import UNet  # noqa: E402
 
 # src/cli/train.ts MAIN_JOB: the defaults of `softdiff train`
-MAIN_JOB = dict(data='mnist', preset='mnist', steps=2400, batch=16, lr=2e-3, warmup=50, sample_every=800, checkpoint_every=100, sampler='momentum', noise_max=1.0, x0_weight=0.1)
+MAIN_JOB = dict(data='mnist', preset='mnist', steps=2400, batch=16, lr=2e-3, warmup=50, sample_every=800, checkpoint_every=100, sampler='momentum', noise_max=0.1, x0_weight=0.1)
 SAMPLER_CHOICES = ('momentum', 'pf', 'probability-flow', 'naive', 'langevin')
 
 
