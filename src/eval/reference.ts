@@ -28,6 +28,11 @@ export function referenceImages(data: Dataset, labels: ArrayLike<number>, info: 
   return imagesAt(data, classifierSplit(labels, info).heldOut);
 }
 
+/** The order in which `--real` draws images: a seeded permutation of `n` (one stream for every caller). */
+function seededOrder(n: number, seed: number): Uint32Array {
+  return permutation(n, new HostRng(mixSeed(seed, 0x7ea1)));
+}
+
 /**
  * `count` real images from the classifier's training split, in a seeded order (the first `count` of a
  * permutation, so a smaller count is a prefix of a larger one): the floor of every score.
@@ -35,8 +40,7 @@ export function referenceImages(data: Dataset, labels: ArrayLike<number>, info: 
 export function realImages(data: Dataset, labels: ArrayLike<number>, info: ClassifierInfo, count: number, seed = 0): Float32Array {
   const train = classifierSplit(labels, info).train;
   if (!Number.isInteger(count) || count < 1 || count > train.length) throw new ValueError(`--count ${count}: the training split has ${train.length} real images.`, `Use a count between 4 and ${train.length}.`);
-  const order = permutation(train.length, new HostRng(mixSeed(seed, 0x7ea1)));
-  return imagesAt(data, Array.from(order.subarray(0, count), (j) => train[j]!));
+  return imagesAt(data, Array.from(seededOrder(train.length, seed).subarray(0, count), (j) => train[j]!));
 }
 
 /**
@@ -46,6 +50,5 @@ export function realImages(data: Dataset, labels: ArrayLike<number>, info: Class
  */
 export function datasetSample(data: Dataset, count: number, seed = 0): Float32Array {
   if (!Number.isInteger(count) || count < 2 || count > data.length) throw new ValueError(`--count ${count}: ${data.name} has ${data.length} images.`, `Use a count between 2 and ${data.length}.`);
-  const order = permutation(data.length, new HostRng(mixSeed(seed, 0x7ea1)));
-  return imagesAt(data, Array.from(order.subarray(0, count)));
+  return imagesAt(data, Array.from(seededOrder(data.length, seed).subarray(0, count)));
 }
